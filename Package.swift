@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (dependencies point one way):
+//   C system libraries -> CSDTensor -> CSDAutograd -> CSDNN -> (backbones, heads, training) -> executables
+// CSDSafetensors and CSDHDF5 depend only on the tensor layer.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "csd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "extract", targets: ["extract"]),
+        .executable(name: "probe", targets: ["probe"]),
+        .executable(name: "finetune", targets: ["finetune"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config (tools/setup-system.sh installs them).
+        .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
+        .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
+        // File formats on top of the tensor layer.
+        .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
+        // Reverse-mode autodiff and its differentiable ops.
+        .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        // Layers with named parameters, optimisers.
+        .target(name: "CSDNN", dependencies: ["CSDAutograd", "CSDSafetensors"], swiftSettings: optimized),
+        // Shared command-line layer: argument bundles, logging bootstrap, environment.
+        .target(name: "CSDCLI", dependencies: [
+            "CSDTensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .executableTarget(name: "extract", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "probe", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
+                          path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
+
+        .testTarget(name: "CSDTensorTests", dependencies: ["CSDTensor", "CSDHDF5"]),
+        .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDNNTests", dependencies: ["CSDNN"]),
+    ],
+    // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
+    // strict-concurrency checker from rejecting every parallel loop over them.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,3 @@
+import CSDTensor
+import CSDCLI
+print(BLAS.configuration)

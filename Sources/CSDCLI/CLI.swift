@@ -1,0 +1,3 @@
+import CSDTensor
+import ArgumentParser
+import Logging

@@ -1,0 +1,3 @@
+import CHDF5
+import CZlib
+import CSDTensor

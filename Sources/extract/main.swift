@@ -1,0 +1,2 @@
+import CSDCLI
+print("extract: not yet implemented")

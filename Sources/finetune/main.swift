@@ -1,0 +1,2 @@
+import CSDCLI
+print("finetune: not yet implemented")

@@ -1,0 +1,2 @@
+import CSDCLI
+print("probe: not yet implemented")
