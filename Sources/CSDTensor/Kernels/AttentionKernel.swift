@@ -1,0 +1,83 @@
+/// Multi-head scaled dot-product attention over token-major activations, fused.
+///
+/// Queries, keys and values are read in place from [B, T, H * dh] rows (any row stride, so a
+/// fused qkv projection needs no split copies); each head's slice is addressed with a leading
+/// dimension, so no permute to [B, H, T, dh] is ever materialised. The forward keeps the
+/// attention probabilities [B, H, T, T] when a backward will follow.
+public enum AttentionKernel {
+    public struct Geometry: Sendable {
+        public let batch: Int, tokens: Int, heads: Int, headDim: Int
+        public init(batch: Int, tokens: Int, heads: Int, headDim: Int) {
+            self.batch = batch; self.tokens = tokens; self.heads = heads; self.headDim = headDim
+        }
+        public var width: Int { heads * headDim }
+    }
+
+    /// A [B, T, *] operand: pointer to head 0 of token 0 and the row stride between tokens.
+    public struct Operand {
+        public let pointer: UnsafeMutablePointer<Float>
+        public let rowStride: Int
+        public init(_ pointer: UnsafeMutablePointer<Float>, rowStride: Int) {
+            self.pointer = pointer; self.rowStride = rowStride
+        }
+        @inline(__always) func head(_ b: Int, _ h: Int, _ g: Geometry) -> UnsafeMutablePointer<Float> {
+            pointer + b * g.tokens * rowStride + h * g.headDim
+        }
+    }
+
+    /// out[B, T, H * dh] = softmax(scale * Q K^T) V per head. Returns the probabilities when `keepProbabilities`.
+    public static func forward(q: Operand, k: Operand, v: Operand, out: Operand, geometry g: Geometry,
+                               scale: Float, keepProbabilities: Bool) -> Tensor? {
+        let t = g.tokens
+        let probs = keepProbabilities ? Tensor(uninitializedShape: [g.batch, g.heads, t, t]) : nil
+        let scratch = probs == nil ? Tensor(uninitializedShape: [t, t]) : nil
+        defer { withExtendedLifetime(scratch) {} }
+        for b in 0..<g.batch {
+            for h in 0..<g.heads {
+                let p = probs.map { $0.storage.pointer + ((b * g.heads + h) * t * t) } ?? scratch!.storage.pointer
+                BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, alpha: scale,
+                          a: q.head(b, h, g), lda: q.rowStride, b: k.head(b, h, g), ldb: k.rowStride,
+                          c: p, ldc: t)
+                Threads.parallelFor(t, grain: Grain.rows(width: t)) { r in
+                    for row in r { SoftmaxKernel.rowInPlace(p + row * t, t) }
+                }
+                BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                          c: out.head(b, h, g), ldc: out.rowStride)
+            }
+        }
+        return probs
+    }
+
+    /// Gradients of q, k, v from dOut, written (not accumulated) into dq, dk, dv when given.
+    public static func backward(dOut: Operand, q: Operand, k: Operand, v: Operand, probabilities: Tensor,
+                                dq: Operand?, dk: Operand?, dv: Operand?, geometry g: Geometry, scale: Float) {
+        let t = g.tokens
+        let dS = Tensor(uninitializedShape: [t, t])
+        let ds = dS.storage.pointer
+        defer { withExtendedLifetime(dS) {} }
+        for b in 0..<g.batch {
+            for h in 0..<g.heads {
+                let p = probabilities.storage.pointer + ((b * g.heads + h) * t * t)
+                let dO = dOut.head(b, h, g)
+                if let dv {
+                    BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, a: p, lda: t, b: dO, ldb: dOut.rowStride,
+                              c: dv.head(b, h, g), ldc: dv.rowStride)
+                }
+                if dq == nil && dk == nil { continue }
+                BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, a: dO, lda: dOut.rowStride,
+                          b: v.head(b, h, g), ldb: v.rowStride, c: ds, ldc: t)
+                Threads.parallelFor(t, grain: Grain.rows(width: t)) { r in
+                    for row in r { SoftmaxKernel.rowBackward(y: p + row * t, dy: ds + row * t, dx: ds + row * t, t) }
+                }
+                if let dq {
+                    BLAS.gemm(m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                              b: k.head(b, h, g), ldb: k.rowStride, c: dq.head(b, h, g), ldc: dq.rowStride)
+                }
+                if let dk {
+                    BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                              b: q.head(b, h, g), ldb: q.rowStride, c: dk.head(b, h, g), ldc: dk.rowStride)
+                }
+            }
+        }
+    }
+}
