@@ -45,3 +45,13 @@ public func concat(_ xs: [Variable], axis: Int) -> Variable {
         }
     })
 }
+
+extension Variable {
+    /// Broadcasts to `shape` (materialised); the backward sums over the broadcast dimensions.
+    public func expanded(to shape: [Int]) -> Variable {
+        if shape == self.shape { return self }
+        return Variable.result(Kernels.binary(AddOp.self, Tensor(zeros: shape), value), [self], { g in
+            self.accumulateGrad(g)
+        })
+    }
+}
