@@ -54,7 +54,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDNNTests", dependencies: ["CSDNN"]),
+        .testTarget(name: "CSDNNTests", dependencies: ["CSDNN", "CSDSafetensors"],
+                    resources: [.copy("Fixtures")]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
     // strict-concurrency checker from rejecting every parallel loop over them.
