@@ -46,6 +46,8 @@ let package = Package(
         .executableTarget(name: "extract", dependencies: ["CSDCLI"]),
         .executableTarget(name: "probe", dependencies: ["CSDCLI"]),
         .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "vit-demo", dependencies: ["CSDNN"],
+                          path: "Sources/Examples/vit-demo", swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
 
