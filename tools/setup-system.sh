@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the C libraries the Swift package links against (Debian/Ubuntu, apt-get).
+# Idempotent and quick: it only touches apt when a package is missing.
+set -euo pipefail
+
+packages=(libopenblas-dev libhdf5-dev zlib1g-dev pkg-config)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "setup-system: missing packages: ${missing[*]}" >&2
+    echo "setup-system: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "setup-system: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
