@@ -40,7 +40,8 @@ public enum Threads {
     /// only if the caller set it; the sweep sets OpenBLAS to 1 thread when it runs runs in parallel.
     public static func withLimit<R>(_ limit: Int, _ body: () throws -> R) rethrows -> R {
         let previous = pthread_getspecific(limitKey)
-        pthread_setspecific(limitKey, UnsafeRawPointer(bitPattern: max(1, limit)))
+        // Only ever lowers: a nested call cannot raise the limit its caller set.
+        pthread_setspecific(limitKey, UnsafeRawPointer(bitPattern: max(1, min(limit, count))))
         defer { pthread_setspecific(limitKey, previous) }
         return try body()
     }

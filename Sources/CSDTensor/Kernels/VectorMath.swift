@@ -5,7 +5,7 @@
 public enum VectorMath {
     public typealias V = SIMD8<Float>
 
-    /// e^x for every lane; 0 below -87.3, +inf above 88.7.
+    /// e^x for every lane; 0 below -87.3, +inf above 88.7, NaN for NaN.
     @inlinable @inline(__always)
     public static func exp(_ x: V) -> V {
         let clamped = x.clamped(lowerBound: V(repeating: -87.33654), upperBound: V(repeating: 88.72283))
@@ -28,6 +28,8 @@ public enum VectorMath {
         var result = y * scaleLow * scaleHigh
         result.replace(with: 0, where: x .< -87.33654)
         result.replace(with: .infinity, where: x .> 88.72283)
+        // The clamp maps NaN to a finite bound; keep NaN a NaN (as libm does) so it is not hidden.
+        result.replace(with: x, where: x .!= x)
         return result
     }
 
