@@ -69,6 +69,9 @@ extension GradientCheck: CustomTestStringConvertible {
         .init(name: "attention shared qkv", inputs: [I(shape: [1, 4, 6])]) {
             multiHeadAttention(q: $0[0], k: $0[0], v: $0[0] * 2, heads: 3)
         },
+        .init(name: "attention fused qkv", inputs: [I(shape: [2, 5, 24])]) {
+            multiHeadAttention(qkv: $0[0], heads: 2)
+        },
         .init(name: "patch embedding", inputs: [I(shape: [2, 3, 9, 8]), I(shape: [5, 3, 4, 4]), I(shape: [5])]) {
             patchEmbedding($0[0], weight: $0[1], bias: $0[2], patch: 4)
         },

@@ -12,7 +12,7 @@ struct ModuleTests {
         init(rng: inout RandomStream) {
             encoder = MLP([8, 16, 8], activation: .gelu, rng: &rng)
             attention = MultiHeadSelfAttention(
-                dim: 8, heads: 2, names: .init(query: "q_proj", key: "k_proj", value: "v_proj", output: "out_proj"),
+                dim: 8, heads: 2, projection: .separate(query: "q_proj", key: "k_proj", value: "v_proj"), outputName: "out_proj",
                 rng: &rng)
             super.init()
             register("encoder.layer.0.mlp", child: encoder)
@@ -63,7 +63,7 @@ struct ModuleTests {
         model.encoder.freeze()
         #expect(model.trainableParameters.count == model.parameters.count - 4)
         model.isTraining = false
-        #expect(!model.attention.query.isTraining)
+        #expect(!model.attention.projections[0].isTraining)
     }
 
     @Test func inferenceRecordsNoGraph() {

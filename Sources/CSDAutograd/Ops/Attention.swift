@@ -29,3 +29,32 @@ public func multiHeadAttention(q: Variable, k: Variable, v: Variable, heads: Int
         if let dv { v.accumulateGrad(dv) }
     })
 }
+
+/// Multi-head attention on a fused projection `qkv` [B, T, 3 * H * dh] (rows: all queries, then
+/// all keys, then all values, as a fused `qkv` Linear produces them). Q, K and V are read in
+/// place through row strides, so the split costs nothing.
+public func multiHeadAttention(qkv: Variable, heads: Int, scale: Float? = nil) -> Variable {
+    precondition(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0,
+                 "fused attention expects qkv [B, T, 3D], got \(qkv.shape)")
+    let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+    precondition(d % heads == 0, "attention width \(d) is not divisible by \(heads) heads")
+    let geometry = AttentionKernel.Geometry(batch: b, tokens: t, heads: heads, headDim: d / heads)
+    let s = scale ?? 1 / Float(d / heads).squareRoot()
+    let x = qkv.value
+    let out = Tensor(uninitializedShape: [b, t, d])
+    let recording = GradMode.isEnabled && qkv.requiresGrad
+    func part(_ base: Tensor, _ i: Int) -> AttentionKernel.Operand {
+        .init(base.storage.pointer + i * d, rowStride: 3 * d)
+    }
+    let probs = AttentionKernel.forward(q: part(x, 0), k: part(x, 1), v: part(x, 2),
+                                        out: .init(out.storage.pointer, rowStride: d), geometry: geometry,
+                                        scale: s, keepProbabilities: recording)
+    return Variable.result(out, [qkv], { g in
+        let dqkv = Tensor(uninitializedShape: [b, t, 3 * d])
+        AttentionKernel.backward(dOut: .init(g.storage.pointer, rowStride: d),
+                                 q: part(x, 0), k: part(x, 1), v: part(x, 2), probabilities: probs!,
+                                 dq: part(dqkv, 0), dk: part(dqkv, 1), dv: part(dqkv, 2),
+                                 geometry: geometry, scale: s)
+        qkv.accumulateGrad(dqkv)
+    })
+}
