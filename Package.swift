@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Layers with named parameters, optimisers.
         .target(name: "CSDNN", dependencies: ["CSDAutograd", "CSDSafetensors"], swiftSettings: optimized),
+        // Vision backbones (DINOv2, CLIP, RADIO) from Hugging Face checkpoints.
+        .target(name: "CSDBackbones", dependencies: ["CSDNN", "CSDSafetensors"], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
             "CSDTensor",

@@ -35,3 +35,16 @@ extension Module {
         }
     }
 }
+
+extension Module {
+    /// Reads every parameter from a checkpoint through a strict loader: a missing or mis-shaped
+    /// tensor throws, naming it. Call `loader.finish()` afterwards to reject unused tensors.
+    /// `rename` maps a parameter key to the checkpoint's name for it (for checkpoints with
+    /// optional prefixes or alternative spellings).
+    public func load(from loader: StrictLoader, prefix: String = "",
+                     rename: (String) -> String = { $0 }) throws {
+        for (key, p) in namedParameters(prefix: prefix) {
+            p.value = try loader.tensor(rename(key), shape: p.shape)
+        }
+    }
+}

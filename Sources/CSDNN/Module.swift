@@ -39,6 +39,9 @@ open class Module {
         return out
     }
 
+    /// This module and every module below it, depth first.
+    public var descendants: [Module] { [self] + children.flatMap { $0.module.descendants } }
+
     public var parameters: [Variable] { namedParameters().map(\.variable) }
 
     /// Parameters that currently receive gradients.

@@ -1,0 +1,89 @@
+import CSDNN
+import CSDSafetensors
+import CSDTensor
+import Foundation
+
+/// Choices that are not in a checkpoint.
+public struct BackboneOptions: Sendable {
+    /// CLIP: cache `image_embeds` (the projection) instead of `pooler_output`.
+    public var clipImageEmbeds = false
+    /// DINOv2: override the position-table interpolation (e.g. `.bicubicOriginal`).
+    public var dinov2Interpolation: PositionInterpolation? = nil
+
+    public init(clipImageEmbeds: Bool = false, dinov2Interpolation: PositionInterpolation? = nil) {
+        self.clipImageEmbeds = clipImageEmbeds
+        self.dinov2Interpolation = dinov2Interpolation
+    }
+}
+
+/// Builds a backbone from a model folder (recognised from its `config.json`) and loads its
+/// weights strictly: a missing, mis-shaped or unused tensor is an error naming it.
+public enum BackboneLoader {
+    public static func load(folder url: URL, options: BackboneOptions = .init()) throws -> any Backbone {
+        let folder = try ModelFolder(url)
+        let config = try folder.config()
+        var rng = RandomStream(seed: 0)
+        let model = try build(config: config, options: options, checkpoint: try folder.openCheckpoint(), rng: &rng)
+        return model
+    }
+
+    /// A model with random weights from a config (benchmarks, tests, the demo).
+    public static func randomlyInitialised(config: ConfigObject, options: BackboneOptions = .init(),
+                                           seed: UInt64 = 0) throws -> any Backbone {
+        var rng = RandomStream(seed: seed)
+        let model = try build(config: config, options: options, checkpoint: nil, rng: &rng)
+        // ViT-style initialisation: N(0, 0.02) everywhere, identity norms and layer scales.
+        var draws = RandomStream(seed: seed, stream: 1)
+        for (_, p) in model.namedParameters() { p.value = .randomNormal(p.shape, std: 0.02, using: &draws) }
+        for module in model.descendants {
+            if let norm = module as? LayerNorm {
+                norm.weight.value = Tensor(repeating: 1, shape: norm.weight.shape)
+                norm.bias.value = Tensor(zeros: norm.bias.shape)
+            } else if let scale = module as? LayerScale {
+                scale.scale.value = Tensor(repeating: 1, shape: scale.scale.shape)
+            }
+        }
+        return model
+    }
+
+    /// Recognises the family from `model_type` (or the remote-code RADIO form) and builds it.
+    static func build(config: ConfigObject, options: BackboneOptions, checkpoint: (any SafetensorsCheckpoint)?,
+                      rng: inout RandomStream) throws -> any Backbone {
+        let type = try config.string("model_type", default: "")
+        switch type {
+        case "dinov2", "dinov2_with_registers":
+            var c = try DINOv2Configuration(config)
+            if let mode = options.dinov2Interpolation { c.interpolation = mode }
+            let model = DINOv2Model(config: c, rng: &rng)
+            if let checkpoint {
+                let loader = StrictLoader(checkpoint)
+                try model.load(from: loader)
+                try loader.finish()
+            }
+            return model
+        case "clip", "clip_vision_model":
+            let c = try CLIPVisionConfiguration(config)
+            let prefixed = checkpoint?.contains("vision_model.embeddings.class_embedding") ?? true
+            let hasProjection = checkpoint?.contains("visual_projection.weight") ?? true
+            if options.clipImageEmbeds && !hasProjection {
+                throw BackboneConfigError(file: config.file, "image_embeds requested but the checkpoint has no visual_projection.weight")
+            }
+            let model = CLIPVisionModel(config: c, withProjection: hasProjection, useImageEmbeds: options.clipImageEmbeds, rng: &rng)
+            if let checkpoint {
+                let loader = StrictLoader(checkpoint)
+                // Full CLIPModel files also hold the text tower; vision-only files may drop the prefix.
+                try model.load(from: loader, rename: { key in
+                    prefixed || !key.hasPrefix("vision_model.") ? key : String(key.dropFirst("vision_model.".count))
+                })
+                for prefix in ["text_model.", "text_projection.", "logit_scale"] { loader.ignore(prefix: prefix) }
+                for name in ["vision_model.embeddings.position_ids", "embeddings.position_ids"] where loader.contains(name) {
+                    loader.ignore(name)
+                }
+                try loader.finish()
+            }
+            return model
+        default:
+            throw BackboneConfigError(file: config.file, "field 'model_type': '\(type)' is not a supported backbone (dinov2, dinov2_with_registers, clip, clip_vision_model, radio)")
+        }
+    }
+}
