@@ -28,16 +28,15 @@ public enum Threads {
         return processCount
     }
 
-    /// Sets the process-wide thread count (OpenBLAS included). Call before starting work.
+    /// Sets the process-wide thread count (GEMMs included: `BLAS.gemm` splits products over
+    /// these threads and keeps OpenBLAS itself single-threaded). Call before starting work.
     public static func setCount(_ n: Int) {
         precondition(n >= 1, "thread count must be at least 1, got \(n)")
         processCount = n
-        openblas_set_num_threads(Int32(n))
     }
 
-    /// Runs `body` with this thread's kernels limited to `limit` threads.
-    /// OpenBLAS's own count is process-wide, so GEMMs issued inside use `openblasThreads`
-    /// only if the caller set it; the sweep sets OpenBLAS to 1 thread when it runs runs in parallel.
+    /// Runs `body` with this thread's kernels and GEMMs limited to `limit` threads (a sweep
+    /// running one training per core gives each `withLimit(1)`).
     public static func withLimit<R>(_ limit: Int, _ body: () throws -> R) rethrows -> R {
         let previous = pthread_getspecific(limitKey)
         // Only ever lowers: a nested call cannot raise the limit its caller set.

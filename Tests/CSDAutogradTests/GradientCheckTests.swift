@@ -93,7 +93,7 @@ extension GradientCheck: CustomTestStringConvertible {
 
 extension Tensor {
     /// Squashes values into [0, 1] (BCE targets).
-    func clamped01() -> Tensor { Kernels.map(self, VectorMath.sigmoid) }
+    func clamped01() -> Tensor { Kernels.apply(Pointwise.Sigmoid(), self) }
 }
 
 @Test func gradientCheckDetectsAWrongGradient() {

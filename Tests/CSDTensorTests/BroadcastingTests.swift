@@ -163,29 +163,31 @@ private func operands(_ c: BroadcastCase, seed: UInt64) -> (Tensor, Tensor) {
 
 @Suite struct ElementwiseKernelTests {
     @Test(arguments: [0, 1, 7, 8, 9, 15, 16, 17, 100, 70_001])
-    func mapMatchesScalarForm(_ n: Int) {
+    func applyMatchesScalarForm(_ n: Int) {
         let x = Sample.uniform([n], -5, 5, seed: UInt64(n))
-        let y = Kernels.map(x) { VectorMath.exp($0) }
+        let y = Kernels.apply(Pointwise.Exp(), x)
         #expect(y.shape == [n])
         let sx = x.scalars, sy = y.scalars
-        let wrong = (0..<n).filter { sy[$0] != VectorMath.expScalar(sx[$0]) }
+        let wrong = (0..<n).filter { sy[$0] != VectorMath.exp(sx[$0]) }
         #expect(wrong.isEmpty, "elements \(wrong.prefix(5)) differ")
         if n > 1 << 13 {
-            let serial = Threads.withLimit(1) { Kernels.map(x) { VectorMath.exp($0) } }
+            let serial = Threads.withLimit(1) { Kernels.apply(Pointwise.Exp(), x) }
             #expect(bitwiseEqual(serial.scalars, sy))
         }
     }
 
     @Test(arguments: [0, 1, 5, 8, 13, 24, 70_003])
-    func zipMapMatchesNaive(_ n: Int) {
-        let a = Sample.normal([n], seed: 1), b = Sample.normal([n], seed: 2)
-        let y = Kernels.zipMap(a, b) { $0 * $1 + $0 }
-        let sa = a.scalars, sb = b.scalars, sy = y.scalars
-        #expect(sy.count == n)
-        #expect((0..<n).allSatisfy { sy[$0] == sa[$0] * sb[$0] + sa[$0] })
+    func applyDerivativeMatchesNaive(_ n: Int) {
+        let x = Sample.normal([n], seed: 1), g = Sample.normal([n], seed: 2)
+        let f = Pointwise.Sigmoid()
+        let y = Kernels.apply(f, x)
+        let d = Kernels.applyDerivative(f, x: x, y: y, upstream: g)
+        let sy = y.scalars, sg = g.scalars, sd = d.scalars
+        #expect(sd.count == n)
+        #expect((0..<n).allSatisfy { sd[$0] == sg[$0] * (sy[$0] * (1 - sy[$0])) })
         if n > 1 << 13 {
-            let serial = Threads.withLimit(1) { Kernels.zipMap(a, b) { $0 * $1 + $0 } }
-            #expect(bitwiseEqual(serial.scalars, sy))
+            let serial = Threads.withLimit(1) { Kernels.applyDerivative(f, x: x, y: y, upstream: g) }
+            #expect(bitwiseEqual(serial.scalars, sd))
         }
     }
 

@@ -2,8 +2,8 @@ import CSDTensor
 import Foundation
 import Testing
 
-/// `f` over `xs` through VectorMath.map (full vectors plus the padded tail).
-private func mapped(_ xs: [Float], _ f: (VectorMath.V) -> VectorMath.V) -> [Float] {
+/// `f` over `xs` through VectorMath.map.
+private func mapped(_ xs: [Float], _ f: (Float) -> Float) -> [Float] {
     var out = [Float](repeating: .nan, count: xs.count)
     xs.withUnsafeBufferPointer { px in
         out.withUnsafeMutableBufferPointer { po in
@@ -44,7 +44,7 @@ private func points(_ low: Float, _ high: Float, _ n: Int, seed: UInt64) -> [Flo
         let xs = points(-87, 88, 10_000, seed: 1) + [0, 1, -1, 1e-8, -1e-8, 0.5, -0.5, 0.34657359, -0.34657359]
         let (err, at) = worstRelative(xs, mapped(xs) { VectorMath.exp($0) }, Foundation.exp)
         #expect(err <= 5e-7, "worst relative error \(err) at x = \(at)")
-        #expect(VectorMath.expScalar(0) == 1)
+        #expect(VectorMath.exp(0) == 1)
     }
 
     @Test func expNearOverflowIsFinite() {
@@ -89,7 +89,7 @@ private func points(_ low: Float, _ high: Float, _ n: Int, seed: UInt64) -> [Flo
         let neg = mapped(xs.map { -$0 }) { VectorMath.erf($0) }
         #expect(zip(ys, neg).allSatisfy { $0 == -$1 })
         #expect(mapped([10, -10, 100, -100, .infinity, -.infinity]) { VectorMath.erf($0) } == [1, -1, 1, -1, 1, -1])
-        #expect(abs(VectorMath.erfScalar(0)) < 1e-7)
+        #expect(abs(VectorMath.erf(0)) < 1e-7)
     }
 
     @Test func tanhMatchesFoundation() {
@@ -115,25 +115,29 @@ private func points(_ low: Float, _ high: Float, _ n: Int, seed: UInt64) -> [Flo
         let xs: [Float] = [.nan, -.nan, 1, .nan, 0, -3, .nan, 2, .nan]
         let nanLanes = xs.indices.filter { xs[$0].isNaN }
         for (name, f) in [("exp", VectorMath.exp), ("erf", VectorMath.erf),
-                          ("tanh", VectorMath.tanh), ("sigmoid", VectorMath.sigmoid)] as [(String, (VectorMath.V) -> VectorMath.V)] {
+                          ("tanh", VectorMath.tanh), ("sigmoid", VectorMath.sigmoid)] as [(String, (Float) -> Float)] {
             let ys = mapped(xs, f)
             #expect(nanLanes.allSatisfy { ys[$0].isNaN }, "\(name) of NaN: \(ys)")
             #expect(xs.indices.filter { !xs[$0].isNaN }.allSatisfy { ys[$0].isFinite }, "\(name) of finite values")
         }
-        #expect(VectorMath.expScalar(.nan).isNaN)
+        #expect(VectorMath.exp(.nan).isNaN)
     }
 
-    @Test func magnitudeClearsSignBit() {
-        let v = VectorMath.V(-1, 2, -0.0, 0, -.infinity, 3.5, -1e-40, .greatestFiniteMagnitude)
-        let m = VectorMath.magnitude(v)
-        for i in 0..<8 { #expect(m[i] == abs(v[i]) && m[i].sign == .plus) }
-    }
-
-    @Test func scalarFormsMatchVectorLanes() {
-        for x in Sample.linspace(-10, 10, 101) {
-            #expect(VectorMath.expScalar(x) == VectorMath.exp(VectorMath.V(repeating: x))[3])
-            #expect(VectorMath.erfScalar(x) == VectorMath.erf(VectorMath.V(repeating: x))[7])
+    @Test func reductionsMatchNaive() {
+        for n in [0, 1, 7, 8, 9, 31, 257] {
+            let xs = (0..<n).map { Float($0 % 13) * 0.37 - 2 }
+            let ys = (0..<n).map { Float($0 % 7) * -0.21 + 1 }
+            xs.withUnsafeBufferPointer { px in
+                ys.withUnsafeBufferPointer { py in
+                    guard let a = px.baseAddress, let b = py.baseAddress else { return }
+                    #expect(abs(VectorMath.sum(a, n) - xs.reduce(0, +)) <= 1e-4)
+                    #expect(abs(VectorMath.dot(a, b, n) - zip(xs, ys).map { $0 * $1 }.reduce(0, +)) <= 1e-4)
+                    #expect(VectorMath.max(a, n) == (xs.max() ?? -.infinity))
+                }
+            }
         }
+        let withNaN: [Float] = [1, 2, .nan, 3, 4, 5]
+        withNaN.withUnsafeBufferPointer { #expect(VectorMath.max($0.baseAddress!, 6).isNaN) }
     }
 
     @Test(arguments: 0...20)
@@ -154,10 +158,9 @@ private func points(_ low: Float, _ high: Float, _ n: Int, seed: UInt64) -> [Flo
         inPlace.withUnsafeMutableBufferPointer { p in
             if let base = p.baseAddress { VectorMath.map(base, base, n) { VectorMath.exp($0) } }
         }
-        #expect(inPlace == xs.map { VectorMath.expScalar($0) })
-        // The tensor-level map and zipMap too.
+        #expect(inPlace == xs.map { VectorMath.exp($0) })
+        // The tensor-level kernel too.
         let t = Tensor(xs, shape: [n])
-        #expect(Kernels.map(t) { VectorMath.tanh($0) }.scalars == mapped(xs) { VectorMath.tanh($0) })
-        #expect(Kernels.zipMap(t, t) { $0 - $1 * 3 }.scalars == xs.map { $0 - $0 * 3 })
+        #expect(Kernels.apply(Pointwise.Tanh(), t).scalars == mapped(xs) { VectorMath.tanh($0) })
     }
 }

@@ -46,7 +46,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Variable, targets: Tensor) ->
     let x = logits.value
     return Variable.result(loss, [logits], { g in
         let scale = g.item / Float(max(n, 1))
-        let s = Kernels.map(x, VectorMath.sigmoid)
+        let s = Kernels.apply(Pointwise.Sigmoid(), x)
         let d = Kernels.binary(SubOp.self, s, targets)
         logits.accumulateGrad(Kernels.scaled(d, scale))
     })

@@ -45,7 +45,7 @@ public func * (a: Variable, s: Float) -> Variable {
 public func * (s: Float, a: Variable) -> Variable { a * s }
 
 public func + (a: Variable, s: Float) -> Variable {
-    Variable.result(Kernels.map(a.value, grain: Grain.elementwise) { $0 + s }, [a], { g in a.accumulateGrad(g) })
+    Variable.result(Kernels.apply(Pointwise.AddScalar(s), a.value), [a], { g in a.accumulateGrad(g) })
 }
 
 public func - (a: Variable, s: Float) -> Variable { a + (-s) }

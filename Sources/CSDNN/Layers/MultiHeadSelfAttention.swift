@@ -48,7 +48,7 @@ public final class MultiHeadSelfAttention: Module {
     }
 
     /// [B, T, 3D]: queries, keys, values side by side.
-    func fusedProjection(_ x: Variable) -> Variable {
+    public func fusedProjection(_ x: Variable) -> Variable {
         if projections.count == 1 { return projections[0](x) }
         let weight = concat(projections.map(\.weight), axis: 0)
         let bias = projections[0].bias.map { _ in concat(projections.map { $0.bias! }, axis: 0) }

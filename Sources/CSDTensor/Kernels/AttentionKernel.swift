@@ -26,23 +26,30 @@ public enum AttentionKernel {
     }
 
     /// out[B, T, H * dh] = softmax(scale * Q K^T) V per head. Returns the probabilities when `keepProbabilities`.
+    ///
+    /// The (batch, head) pairs are spread over the threads, each running its small products on
+    /// one core: splitting a 257 x 257 x 64 product across cores costs more than it gains.
     public static func forward(q: Operand, k: Operand, v: Operand, out: Operand, geometry g: Geometry,
                                scale: Float, keepProbabilities: Bool) -> Tensor? {
         let t = g.tokens
+        let pairs = g.batch * g.heads
         let probs = keepProbabilities ? Tensor(uninitializedShape: [g.batch, g.heads, t, t]) : nil
-        let scratch = probs == nil ? Tensor(uninitializedShape: [t, t]) : nil
-        defer { withExtendedLifetime(scratch) {} }
-        for b in 0..<g.batch {
-            for h in 0..<g.heads {
-                let p = probs.map { $0.storage.pointer + ((b * g.heads + h) * t * t) } ?? scratch!.storage.pointer
-                BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, alpha: scale,
-                          a: q.head(b, h, g), lda: q.rowStride, b: k.head(b, h, g), ldb: k.rowStride,
-                          c: p, ldc: t)
-                Threads.parallelFor(t, grain: Grain.rows(width: t)) { r in
-                    for row in r { SoftmaxKernel.rowInPlace(p + row * t, t) }
+        let workers = max(1, min(Threads.count, pairs))
+        let scratch = probs == nil ? Tensor(uninitializedShape: [workers, t, t]) : nil
+        defer { withExtendedLifetime((probs, scratch)) {} }
+        let chunk = (pairs + workers - 1) / workers
+        Threads.parallelFor(workers, grain: 1) { ws in
+            for w in ws {
+                for pair in (w * chunk)..<min(pairs, (w + 1) * chunk) {
+                    let (b, h) = (pair / g.heads, pair % g.heads)
+                    let p = probs.map { $0.storage.pointer + pair * t * t } ?? (scratch!.storage.pointer + w * t * t)
+                    BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, alpha: scale,
+                              a: q.head(b, h, g), lda: q.rowStride, b: k.head(b, h, g), ldb: k.rowStride,
+                              c: p, ldc: t)
+                    for row in 0..<t { SoftmaxKernel.rowInPlace(p + row * t, t) }
+                    BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                              c: out.head(b, h, g), ldc: out.rowStride)
                 }
-                BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
-                          c: out.head(b, h, g), ldc: out.rowStride)
             }
         }
         return probs
@@ -52,30 +59,34 @@ public enum AttentionKernel {
     public static func backward(dOut: Operand, q: Operand, k: Operand, v: Operand, probabilities: Tensor,
                                 dq: Operand?, dk: Operand?, dv: Operand?, geometry g: Geometry, scale: Float) {
         let t = g.tokens
-        let dS = Tensor(uninitializedShape: [t, t])
-        let ds = dS.storage.pointer
+        let pairs = g.batch * g.heads
+        let workers = max(1, min(Threads.count, pairs))
+        let dS = Tensor(uninitializedShape: [workers, t, t])
         defer { withExtendedLifetime(dS) {} }
-        for b in 0..<g.batch {
-            for h in 0..<g.heads {
-                let p = probabilities.storage.pointer + ((b * g.heads + h) * t * t)
-                let dO = dOut.head(b, h, g)
-                if let dv {
-                    BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, a: p, lda: t, b: dO, ldb: dOut.rowStride,
-                              c: dv.head(b, h, g), ldc: dv.rowStride)
-                }
-                if dq == nil && dk == nil { continue }
-                BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, a: dO, lda: dOut.rowStride,
-                          b: v.head(b, h, g), ldb: v.rowStride, c: ds, ldc: t)
-                Threads.parallelFor(t, grain: Grain.rows(width: t)) { r in
-                    for row in r { SoftmaxKernel.rowBackward(y: p + row * t, dy: ds + row * t, dx: ds + row * t, t) }
-                }
-                if let dq {
-                    BLAS.gemm(m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
-                              b: k.head(b, h, g), ldb: k.rowStride, c: dq.head(b, h, g), ldc: dq.rowStride)
-                }
-                if let dk {
-                    BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
-                              b: q.head(b, h, g), ldb: q.rowStride, c: dk.head(b, h, g), ldc: dk.rowStride)
+        let chunk = (pairs + workers - 1) / workers
+        Threads.parallelFor(workers, grain: 1) { ws in
+            for w in ws {
+                let ds = dS.storage.pointer + w * t * t
+                for pair in (w * chunk)..<min(pairs, (w + 1) * chunk) {
+                    let (b, h) = (pair / g.heads, pair % g.heads)
+                    let p = probabilities.storage.pointer + pair * t * t
+                    let dO = dOut.head(b, h, g)
+                    if let dv {
+                        BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, a: p, lda: t, b: dO, ldb: dOut.rowStride,
+                                  c: dv.head(b, h, g), ldc: dv.rowStride)
+                    }
+                    if dq == nil && dk == nil { continue }
+                    BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, a: dO, lda: dOut.rowStride,
+                              b: v.head(b, h, g), ldb: v.rowStride, c: ds, ldc: t)
+                    for row in 0..<t { SoftmaxKernel.rowBackward(y: p + row * t, dy: ds + row * t, dx: ds + row * t, t) }
+                    if let dq {
+                        BLAS.gemm(m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                                  b: k.head(b, h, g), ldb: k.rowStride, c: dq.head(b, h, g), ldc: dq.rowStride)
+                    }
+                    if let dk {
+                        BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                                  b: q.head(b, h, g), ldb: q.rowStride, c: dk.head(b, h, g), ldc: dk.rowStride)
+                    }
                 }
             }
         }

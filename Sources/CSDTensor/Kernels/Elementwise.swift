@@ -92,42 +92,25 @@ public enum Kernels {
         return out
     }
 
-    /// `f` applied lane-wise to every element.
+    /// `f` applied to every element.
     @inlinable
-    public static func map(_ x: Tensor, grain: Int = Grain.transcendental,
-                           _ f: (VectorMath.V) -> VectorMath.V) -> Tensor {
+    public static func apply<F: PointwiseFunction>(_ f: F, _ x: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: x.shape)
         let px = x.storage.pointer, po = out.storage.pointer
-        Threads.parallelFor((x.count + 7) / 8, grain: max(1, grain / 8)) { r in
-            let lo = r.lowerBound * 8, hi = min(x.count, r.upperBound * 8)
-            VectorMath.map(px + lo, po + lo, hi - lo, f)
+        Threads.parallelFor(x.count, grain: Grain.transcendental) { r in
+            for i in r { po[i] = f.value(px[i]) }
         }
         return out
     }
 
-    /// `f` applied lane-wise to pairs of elements of two tensors of one shape.
+    /// The chain rule through `f`: upstream * f'(x, y), in one pass.
     @inlinable
-    public static func zipMap(_ a: Tensor, _ b: Tensor, grain: Int = Grain.transcendental,
-                              _ f: (VectorMath.V, VectorMath.V) -> VectorMath.V) -> Tensor {
-        precondition(a.shape == b.shape, "shapes differ: \(a.shape) vs \(b.shape)")
-        let out = Tensor(uninitializedShape: a.shape)
-        let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
-        let n = a.count
-        Threads.parallelFor((n + 7) / 8, grain: max(1, grain / 8)) { r in
-            let lo = r.lowerBound * 8, hi = min(n, r.upperBound * 8)
-            var i = lo
-            while i + 8 <= hi {
-                let va = UnsafeRawPointer(pa + i).loadUnaligned(as: VectorMath.V.self)
-                let vb = UnsafeRawPointer(pb + i).loadUnaligned(as: VectorMath.V.self)
-                UnsafeMutableRawPointer(po + i).storeBytes(of: f(va, vb), as: VectorMath.V.self)
-                i += 8
-            }
-            if i < hi {
-                var va = VectorMath.V(repeating: 0), vb = VectorMath.V(repeating: 0)
-                for j in 0..<(hi - i) { va[j] = pa[i + j]; vb[j] = pb[i + j] }
-                let v = f(va, vb)
-                for j in 0..<(hi - i) { po[i + j] = v[j] }
-            }
+    public static func applyDerivative<F: PointwiseFunction>(_ f: F, x: Tensor, y: Tensor, upstream g: Tensor) -> Tensor {
+        precondition(x.shape == g.shape && y.shape == g.shape, "pointwise backward shapes differ: \(x.shape), \(g.shape)")
+        let out = Tensor(uninitializedShape: x.shape)
+        let px = x.storage.pointer, py = y.storage.pointer, pg = g.storage.pointer, po = out.storage.pointer
+        Threads.parallelFor(x.count, grain: Grain.transcendental) { r in
+            for i in r { po[i] = pg[i] * f.derivative(px[i], py[i]) }
         }
         return out
     }
@@ -152,20 +135,16 @@ public enum Kernels {
         }
     }
 
-    /// Sum of all elements, accumulated in double precision.
+    /// Sum of all elements: float partial sums over short blocks (vectorised), added in double.
     public static func sum(_ x: Tensor) -> Double {
         let p = x.storage.pointer
         var total = 0.0
         var i = 0
-        // Float partial sums of 8 lanes over short blocks, then double: fast and accurate enough.
         while i < x.count {
-            let hi = min(x.count, i + 4096)
-            var acc = VectorMath.V(repeating: 0)
-            var j = i
-            while j + 8 <= hi { acc += UnsafeRawPointer(p + j).loadUnaligned(as: VectorMath.V.self); j += 8 }
-            var part = Double(acc.sum())
-            while j < hi { part += Double(p[j]); j += 1 }
-            total += part
+            let hi = Swift.min(x.count, i + 4096)
+            var part: Float = 0
+            for j in i..<hi { part += p[j] }
+            total += Double(part)
             i = hi
         }
         return total

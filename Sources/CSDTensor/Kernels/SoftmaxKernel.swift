@@ -3,13 +3,10 @@ public enum SoftmaxKernel {
     /// Replaces each row of `n` values at `p` by its softmax (max-subtracted, vectorised exp).
     @inlinable @inline(__always)
     public static func rowInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, p[i]) }
+        var m = VectorMath.max(p, n)
         if m == -.infinity { m = 0 }
-        VectorMath.map(p, p, n) { VectorMath.exp($0 - m) }
-        var s: Float = 0
-        for i in 0..<n { s += p[i] }
-        let inv = 1 / s
+        for i in 0..<n { p[i] = VectorMath.exp(p[i] - m) }
+        let inv = 1 / VectorMath.sum(p, n)
         for i in 0..<n { p[i] *= inv }
     }
 
@@ -27,8 +24,7 @@ public enum SoftmaxKernel {
     @inlinable @inline(__always)
     public static func rowBackward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                    dx: UnsafeMutablePointer<Float>, _ n: Int) {
-        var dot: Float = 0
-        for i in 0..<n { dot += dy[i] * y[i] }
+        let dot = VectorMath.dot(dy, y, n)
         for i in 0..<n { dx[i] = y[i] * (dy[i] - dot) }
     }
 

@@ -1,93 +1,118 @@
-/// Vectorised transcendental functions on 8 lanes (two SSE or one AVX register).
-///
-/// Scalar libm calls would dominate softmax and GELU; these polynomial forms (Cephes-style)
-/// stay within 2 ulp of libm for exp and 7e-7 absolute for erf.
-public enum VectorMath {
-    public typealias V = SIMD8<Float>
+import Foundation
 
-    /// e^x for every lane; 0 below -87.3, +inf above 88.7, NaN for NaN.
+/// Transcendental functions written as straight-line float arithmetic, so that a loop applying
+/// them over a buffer auto-vectorises (no calls, no branches: selects only).
+///
+/// Swift's generic `SIMD8` operations measured 25 ns per exp here (scalarised masks and
+/// rounding); these plain forms run at about 1 ns per element per core, three times faster than
+/// glibc's `expf`. Accuracy: exp within 2 ulp of libm, erf within 7e-7 absolute.
+public enum VectorMath {
+    /// e^x: 0 below -87.34, +inf above 88.72, NaN for NaN.
     @inlinable @inline(__always)
-    public static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.33654), upperBound: V(repeating: 88.72283))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-        var r = clamped - n * 0.693_359_375
+    public static func exp(_ x0: Float) -> Float {
+        let x = Swift.min(Swift.max(x0, -87.33654), 88.72283)
+        // Round x * log2(e) to an integer by adding 1.5 * 2^23: the sum's low mantissa bits then
+        // hold n itself, read back without a float-to-int conversion (which would trap on NaN).
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let ni = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+        var r = x - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
-        var p = V(repeating: 1.987_569_15e-4)
+        var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let y = p * r * r + r + 1
-        // 2^n assembled in the exponent bits, as 2^(n/2) * 2^(n - n/2): after the clamp n reaches
-        // 128 (for x in [88.38, 88.72]), where 2^n alone is +inf although y * 2^n is finite.
-        let ni = SIMD8<Int32>(n)
+        // 2^n as 2^(n/2) * 2^(n - n/2): n reaches 128 near the top of the range, where 2^n alone
+        // would be +inf although the product is finite.
         let half = ni &>> 1
-        let scaleLow = unsafeBitCast((half &+ 127) &<< 23, to: V.self)
-        let scaleHigh = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
-        var result = y * scaleLow * scaleHigh
-        result.replace(with: 0, where: x .< -87.33654)
-        result.replace(with: .infinity, where: x .> 88.72283)
-        // The clamp maps NaN to a finite bound; keep NaN a NaN (as libm does) so it is not hidden.
-        result.replace(with: x, where: x .!= x)
-        return result
+        let low = Float(bitPattern: UInt32(bitPattern: (half &+ 127) &<< 23))
+        let high = Float(bitPattern: UInt32(bitPattern: (ni &- half &+ 127) &<< 23))
+        var result = y * low * high
+        result = x0 < -87.33654 ? 0 : result
+        result = x0 > 88.72283 ? .infinity : result
+        return x0 != x0 ? x0 : result
     }
 
-    /// erf(x), Abramowitz & Stegun 7.1.26: max absolute error 1.5e-7 in exact arithmetic; evaluated
-    /// in float it is about 6e-7 near 0 (cancellation in 1 - p t e^(-x^2)), under 2e-7 for |x| >= 1.
+    /// erf(x), Abramowitz & Stegun 7.1.26: 1.5e-7 in exact arithmetic; in float about 6e-7
+    /// near 0 (cancellation in 1 - p t e^(-x^2)) and under 2e-7 for |x| >= 1.
     @inlinable @inline(__always)
-    public static func erf(_ x: V) -> V {
-        let ax = magnitude(x)
+    public static func erf(_ x: Float) -> Float {
+        let ax = Swift.abs(x)
         let t = 1 / (1 + 0.327_591_1 * ax)
-        var p = V(repeating: 1.061_405_429)
+        var p: Float = 1.061_405_429
         p = p * t - 1.453_152_027
         p = p * t + 1.421_413_741
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
         let y = 1 - p * t * exp(-ax * ax)
-        var out = y
-        out.replace(with: -y, where: x .< 0)
-        return out
+        return x < 0 ? -y : y
     }
 
     @inlinable @inline(__always)
-    public static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
+    public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
     /// tanh through exp of a non-positive argument, so it never overflows.
     @inlinable @inline(__always)
-    public static func tanh(_ x: V) -> V {
-        let e = exp(-2 * magnitude(x))
+    public static func tanh(_ x: Float) -> Float {
+        let e = exp(-2 * Swift.abs(x))
         let t = (1 - e) / (1 + e)
-        var out = t
-        out.replace(with: -t, where: x .< 0)
-        return out
+        return x < 0 ? -t : t
     }
 
-    /// Applies a lane-wise function over `n` floats: full vectors, then a padded tail.
+    /// Applies `f` to `n` floats (in place when `x == y`), in a loop the compiler vectorises.
     @inlinable @inline(__always)
     public static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
-                           _ f: (V) -> V) {
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: V.self)
-            i += 8
-        }
-        if i < n {
-            var v = V(repeating: 0)
-            for j in 0..<(n - i) { v[j] = x[i + j] }
-            let r = f(v)
-            for j in 0..<(n - i) { y[i + j] = r[j] }
-        }
+                           _ f: (Float) -> Float) {
+        for i in 0..<n { y[i] = f(x[i]) }
     }
 
-    /// Scalar forms for the odd element, matching the vector forms exactly.
-    @inlinable public static func expScalar(_ x: Float) -> Float { exp(V(repeating: x))[0] }
-    @inlinable public static func erfScalar(_ x: Float) -> Float { erf(V(repeating: x))[0] }
-
-    /// |x| per lane (clears the sign bit).
+    /// Sum of `n` floats with eight independent partial sums (a float reduction does not
+    /// auto-vectorise: the compiler may not reorder the additions).
     @inlinable @inline(__always)
-    public static func magnitude(_ x: V) -> V {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+    public static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += p[i]; i += 1 }
+        return s
+    }
+
+    /// Dot product of `n` floats, eight partial sums.
+    @inlinable @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// Largest of `n` floats (NaN if any is NaN), four independent running maxima.
+    @inlinable @inline(__always)
+    public static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0
+        var nan = false
+        var i = 0
+        while i + 4 <= n {
+            let (a, b, c, d) = (p[i], p[i + 1], p[i + 2], p[i + 3])
+            m0 = a > m0 ? a : m0; m1 = b > m1 ? b : m1; m2 = c > m2 ? c : m2; m3 = d > m3 ? d : m3
+            nan = nan || a != a || b != b || c != c || d != d
+            i += 4
+        }
+        while i < n { m0 = p[i] > m0 ? p[i] : m0; nan = nan || p[i] != p[i]; i += 1 }
+        let m = Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+        return nan ? .nan : m
     }
 }
