@@ -22,7 +22,7 @@ bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for ((r = 1; r <= rounds; r++)); do
-    # OpenBLAS reads this at load time; gemm-bench would re-exec itself to set it anyway.
+    # For the raw-cblas column (OpenBLAS threads): read at load time, stops its worker spinning.
     OPENBLAS_THREAD_TIMEOUT=4 "$bin/gemm-bench" --threads "$threads" --reps "$reps" --tsv >"$tmp/swift.$r.tsv"
     python3 tools/bench_gemm.py --threads "$threads" --reps "$reps" >"$tmp/torch.$r.tsv"
 done

@@ -6,5 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-system.sh
 swift build -c release --product vit-demo
-# OpenBLAS reads this only at start-up; without it its idle worker spins on the other core.
-OPENBLAS_THREAD_TIMEOUT=4 .build/release/vit-demo "$@"
+.build/release/vit-demo "$@"

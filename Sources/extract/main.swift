@@ -20,5 +20,4 @@ struct Extract: ParsableCommand {
     func run() throws { Self.exitAsPlaceholder() }
 }
 
-OpenBLASEnvironment.ensureThreadTimeout()
 Extract.main()

@@ -20,5 +20,4 @@ struct Finetune: ParsableCommand {
     func run() throws { Self.exitAsPlaceholder() }
 }
 
-OpenBLASEnvironment.ensureThreadTimeout()
 Finetune.main()

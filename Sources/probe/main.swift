@@ -21,5 +21,4 @@ struct Probe: ParsableCommand {
     func run() throws { Self.exitAsPlaceholder() }
 }
 
-OpenBLASEnvironment.ensureThreadTimeout()
 Probe.main()
