@@ -50,6 +50,9 @@ public enum BackboneLoader {
     static func build(config: ConfigObject, options: BackboneOptions, checkpoint: (any SafetensorsCheckpoint)?,
                       rng: inout RandomStream) throws -> any Backbone {
         let type = try config.string("model_type", default: "")
+        if type == "radio" || RADIOConfiguration.isHubForm(config) {
+            return try buildRADIO(config: config, checkpoint: checkpoint, rng: &rng)
+        }
         switch type {
         case "dinov2", "dinov2_with_registers":
             var c = try DINOv2Configuration(config)
@@ -85,5 +88,43 @@ public enum BackboneLoader {
         default:
             throw BackboneConfigError(file: config.file, "field 'model_type': '\(type)' is not a supported backbone (dinov2, dinov2_with_registers, clip, clip_vision_model, radio)")
         }
+    }
+
+    static func buildRADIO(config: ConfigObject, checkpoint: (any SafetensorsCheckpoint)?,
+                           rng: inout RandomStream) throws -> any Backbone {
+        var c = try RADIOConfiguration(config)
+        let block0 = "radio_model.model.blocks.0."
+        var layerScale: (first: String, second: String, parameter: String)? = nil
+        if let checkpoint {
+            // The checkpoint is the authority on LayerScale's spelling and on the prefix tokens.
+            for (first, second, parameter) in [("ls1", "ls2", "gamma"), ("ls1", "ls2", "grandma"),
+                                               ("layer_scale1", "layer_scale2", "lambda1")]
+            where checkpoint.contains(block0 + "\(first).\(parameter)") {
+                layerScale = (first, second, parameter)
+            }
+            let tokens = "radio_model.model.patch_generator.cls_token.token"
+            if checkpoint.contains(tokens) { c.prefixTokens = try checkpoint.info(tokens).shape.first ?? c.prefixTokens }
+            if checkpoint.contains("radio_model.summary_idxs") {
+                c.summaryIndices = try checkpoint.int64s("radio_model.summary_idxs").map { Int($0) }
+            }
+        } else if c.layerScale {
+            layerScale = c.form == .hub ? ("ls1", "ls2", "gamma") : ("layer_scale1", "layer_scale2", "lambda1")
+        }
+        guard let maxIndex = c.summaryIndices.max(), maxIndex < c.prefixTokens, c.summaryIndices.min()! >= 0 else {
+            throw BackboneConfigError(file: config.file, "summary_idxs \(c.summaryIndices) must select among the \(c.prefixTokens) prefix tokens")
+        }
+        let model = RADIOModel(config: c, layerScale: layerScale, rng: &rng)
+        if let checkpoint {
+            let loader = StrictLoader(checkpoint)
+            try model.load(from: loader)
+            if loader.contains("radio_model.summary_idxs") { loader.ignore("radio_model.summary_idxs") }
+            // Adaptors (teacher heads) and feature normalisers are not part of the backbone.
+            for prefix in ["radio_model.adaptors.", "adaptors.", "radio_model.feature_normalizer.",
+                           "radio_model.inter_feature_normalizer."] { loader.ignore(prefix: prefix) }
+            try loader.finish()
+        }
+        model.normMean.requiresGrad = false
+        model.normStd.requiresGrad = false
+        return model
     }
 }

@@ -1,0 +1,116 @@
+import CSDNN
+import Foundation
+
+/// RADIO's architecture, from either config form: transformers' `RadioConfig`
+/// (`model_type: radio`) or the hub's remote-code config with an `args` dict (timm model name,
+/// `model_kwargs`, `cpe_max_size`, `teachers`, `register_multiple`, `model_norm`).
+public struct RADIOConfiguration: Sendable {
+    public enum Form: String, Sendable { case transformers, hub }
+
+    public var form: Form
+    public var hiddenSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var mlpHidden: Int
+    public var activation: Activation
+    public var layerNormEps: Float
+    public var patchSize: Int
+    /// Side of the square CPE position table (cpe_max_size / patch).
+    public var positionGrid: Int
+    /// Class tokens plus registers, prepended without position.
+    public var prefixTokens: Int
+    public var summaryIndices: [Int]
+    public var layerScale: Bool
+    public var finalNorm: Bool
+    public var qkvBias: Bool
+    /// The input conditioner's statistics (transformers form; the hub form keeps them only in the weights).
+    public var normMean: [Double]
+    public var normStd: [Double]
+
+    /// timm ViT sizes by name: (width, depth, heads).
+    static let timmSizes: [String: (Int, Int, Int)] = [
+        "tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12), "large": (1024, 24, 16),
+        "huge": (1280, 32, 16), "giant": (1408, 40, 16),
+    ]
+
+    static let imageNetMean = [0.485, 0.456, 0.406], imageNetStd = [0.229, 0.224, 0.225]
+
+    static func isHubForm(_ c: ConfigObject) -> Bool { c.has("args") && !c.has("model_type") }
+
+    init(_ c: ConfigObject) throws {
+        if Self.isHubForm(c) {
+            try self.init(hub: c)
+        } else {
+            try self.init(transformers: c)
+        }
+        guard heads > 0, hiddenSize % heads == 0 else {
+            throw BackboneConfigError(file: c.file, "RADIO: \(heads) heads do not divide width \(hiddenSize)")
+        }
+    }
+
+    init(transformers c: ConfigObject) throws {
+        let type = try c.string("model_type")
+        guard type == "radio" else {
+            throw BackboneConfigError(file: c.file, "field 'model_type': '\(type)' is not a RADIO model")
+        }
+        form = .transformers
+        hiddenSize = try c.int("hidden_size")
+        layers = try c.int("num_hidden_layers")
+        heads = try c.int("num_attention_heads")
+        mlpHidden = Int(Double(hiddenSize) * (try c.double("mlp_ratio", default: 4)))
+        activation = try c.activation("hidden_act", default: "gelu")
+        layerNormEps = Float(try c.double("layer_norm_eps", default: 1e-6))
+        patchSize = try c.int("patch_size", default: 16)
+        positionGrid = try c.int("max_img_size", default: 2048) / patchSize
+        prefixTokens = try c.int("num_cls_tokens", default: 1) + (try c.int("num_registers", default: 0))
+        summaryIndices = try c.ints("summary_idxs", default: [0])
+        layerScale = false
+        finalNorm = try c.bool("model_norm", default: false)
+        qkvBias = try c.bool("qkv_bias", default: true)
+        if try c.bool("use_swiglu_ffn", default: false) {
+            throw BackboneConfigError(file: c.file, "field 'use_swiglu_ffn': SwiGLU RADIO models are not supported")
+        }
+        normMean = try c.doubles("norm_mean", default: Self.imageNetMean)
+        normStd = try c.doubles("norm_std", default: Self.imageNetStd)
+    }
+
+    init(hub c: ConfigObject) throws {
+        guard let args = try c.object("args") else { throw BackboneConfigError(file: c.file, "missing field 'args'") }
+        form = .hub
+        let model = try args.string("model")
+        let parts = model.split(separator: "_")
+        guard parts.count >= 3, parts[0] == "vit", let size = Self.timmSizes[String(parts[1])],
+              parts[2].hasPrefix("patch"), let patchFromName = Int(parts[2].dropFirst("patch".count)) else {
+            throw BackboneConfigError(file: args.file, "field 'model': '\(model)' is not a supported timm ViT (vit_<size>_patch<p>_...)")
+        }
+        let kw = try args.object("model_kwargs") ?? ConfigObject([:], file: args.file)
+        hiddenSize = try kw.int("embed_dim", default: size.0)
+        layers = try kw.int("depth", default: size.1)
+        heads = try kw.int("num_heads", default: size.2)
+        patchSize = try kw.int("patch_size", default: patchFromName)
+        mlpHidden = Int(Double(hiddenSize) * (try kw.double("mlp_ratio", default: 4)))
+        activation = .gelu
+        layerNormEps = 1e-6
+        qkvBias = try kw.bool("qkv_bias", default: true)
+        layerScale = kw.has("init_values")
+        finalNorm = try args.bool("model_norm", default: false)
+        let cpe = try args.int("cpe_max_size", default: 2048)
+        positionGrid = Int((Double(cpe) / Double(patchSize)).rounded())
+        let teachers = (args.values["teachers"] as? [[String: Any]]) ?? []
+        let perTeacher = try args.bool("cls_token_per_teacher", default: false)
+        let teacherNames = Set(teachers.compactMap { $0["name"] as? String })
+        let classTokens = perTeacher ? max(1, teacherNames.count) : 1
+        var registers = 0
+        if args.has("cpe_num_registers") {
+            registers = try args.int("cpe_num_registers")
+        } else if args.has("register_multiple") {
+            let multiple = try args.int("register_multiple")
+            if multiple > 0 { registers = multiple - classTokens % multiple }
+        }
+        prefixTokens = classTokens + registers
+        summaryIndices = teachers.isEmpty ? [0] : teachers.enumerated()
+            .filter { ($0.element["use_summary"] as? Bool) ?? true }.map(\.offset)
+        normMean = Self.imageNetMean
+        normStd = Self.imageNetStd
+    }
+}
