@@ -46,6 +46,30 @@ public enum BackboneLoader {
         return model
     }
 
+    /// The main sizes a config describes, checked, without building the model.
+    public struct Architecture: Sendable {
+        public let family: BackboneFamily
+        public let width: Int, layers: Int, heads: Int, patchSize: Int
+    }
+
+    public static func architecture(config: ConfigObject) throws -> Architecture {
+        let type = try config.string("model_type", default: "")
+        if type == "radio" || RADIOConfiguration.isHubForm(config) {
+            let c = try RADIOConfiguration(config)
+            return Architecture(family: .radio, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+        }
+        switch type {
+        case "dinov2", "dinov2_with_registers":
+            let c = try DINOv2Configuration(config)
+            return Architecture(family: .dinov2, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+        case "clip", "clip_vision_model":
+            let c = try CLIPVisionConfiguration(config)
+            return Architecture(family: .clip, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+        default:
+            throw BackboneConfigError(file: config.file, "field 'model_type': '\(type)' is not a supported backbone (dinov2, dinov2_with_registers, clip, clip_vision_model, radio)")
+        }
+    }
+
     /// Recognises the family from `model_type` (or the remote-code RADIO form) and builds it.
     static func build(config: ConfigObject, options: BackboneOptions, checkpoint: (any SafetensorsCheckpoint)?,
                       rng: inout RandomStream) throws -> any Backbone {

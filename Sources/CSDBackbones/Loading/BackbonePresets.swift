@@ -52,6 +52,17 @@ public enum BackbonePresets {
         ])
     }
 
+    /// RADIO in transformers' config form. The prefix tokens and summary indices here only shape
+    /// random-weight models: a real checkpoint's `cls_token.token` and `summary_idxs` decide.
+    static func radio(_ name: String, _ repo: String, hidden: Int, layers: Int, heads: Int) -> BackbonePreset {
+        BackbonePreset(name: name, hubRepository: repo, family: .radio, config: [
+            "model_type": .string("radio"), "hidden_size": .int(hidden), "num_hidden_layers": .int(layers),
+            "num_attention_heads": .int(heads), "mlp_ratio": .int(4), "patch_size": .int(16),
+            "max_img_size": .int(2048), "num_cls_tokens": .int(2), "num_registers": .int(6),
+            "hidden_act": .string("gelu"), "layer_norm_eps": .double(1e-6),
+        ])
+    }
+
     public static let all: [BackbonePreset] = [
         dinov2("dinov2-small", "facebook/dinov2-small", hidden: 384, layers: 12, heads: 6),
         dinov2("dinov2-base", "facebook/dinov2-base", hidden: 768, layers: 12, heads: 12),
@@ -70,6 +81,12 @@ public enum BackbonePresets {
              patch: 14, image: 224, projection: 768),
         clip("clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336", hidden: 1024, layers: 24, heads: 16,
              mlp: 4096, patch: 14, image: 336, projection: 768),
+        radio("radio-v2.5-b", "nvidia/RADIO-B", hidden: 768, layers: 12, heads: 12),
+        radio("radio-v2.5-l", "nvidia/RADIO-L", hidden: 1024, layers: 24, heads: 16),
+        radio("radio-v2.5-h", "nvidia/RADIO-H", hidden: 1280, layers: 32, heads: 16),
+        radio("c-radio-v3-b", "nvidia/C-RADIOv3-B", hidden: 768, layers: 12, heads: 12),
+        radio("c-radio-v3-l", "nvidia/C-RADIOv3-L", hidden: 1024, layers: 24, heads: 16),
+        radio("c-radio-v3-h", "nvidia/C-RADIOv3-H", hidden: 1280, layers: 32, heads: 16),
     ]
 
     public static func named(_ name: String) -> BackbonePreset? { all.first { $0.name == name } }
