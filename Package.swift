@@ -32,6 +32,8 @@ let package = Package(
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
+        // Image preprocessing matching the reference processors (Pillow resize, crop, normalise).
+        .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Reverse-mode autodiff and its differentiable ops.
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Layers with named parameters, optimisers.
@@ -50,6 +52,9 @@ let package = Package(
         .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
         .executableTarget(name: "vit-demo", dependencies: ["CSDNN"],
                           path: "Sources/Examples/vit-demo", swiftSettings: optimized),
+        .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
+                          path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
+        .executableTarget(name: "prof", dependencies: ["CSDNN"], path: "Sources/Benchmarks/prof", swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
 
@@ -58,7 +63,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDNNTests", dependencies: ["CSDNN", "CSDSafetensors"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
