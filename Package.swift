@@ -54,7 +54,8 @@ let package = Package(
                           path: "Sources/Examples/vit-demo", swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
-        .executableTarget(name: "prof", dependencies: ["CSDNN"], path: "Sources/Benchmarks/prof", swiftSettings: optimized),
+        .executableTarget(name: "block-profile", dependencies: ["CSDNN"], path: "Sources/Benchmarks/block-profile",
+                          swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
 

@@ -1,0 +1,55 @@
+// Forward throughput of a random-weight backbone from a preset (the Swift side of
+// tools/bench-backbone.sh): images/s per batch (median) and peak resident memory.
+import CSDAutograd
+import CSDBackbones
+import CSDCLI
+import CSDTensor
+import Foundation
+
+struct BackboneBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backbone-bench",
+                                                    abstract: "Times a backbone forward on random weights and inputs.")
+    @Option(help: "Preset name (e.g. dinov2-small, clip-vit-base-patch16).") var preset = "dinov2-small"
+    @Option(help: "Images per batch.") var batch = 32
+    @Option(help: "Square input size in pixels.") var imageSize = 224
+    @Option(help: "Timed batches (after one warm-up batch).") var batches = 3
+    @Flag(help: "Print one JSON line instead of text.") var json = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func run() throws {
+        threadOptions.apply()
+        guard let p = BackbonePresets.named(preset) else { throw ValidationError("unknown preset \(preset)") }
+        let model = try BackboneLoader.randomlyInitialised(config: p.configObject)
+        model.isTraining = false
+        var rng = RandomStream(seed: 1)
+        let pixels = Variable(.randomNormal([batch, 3, imageSize, imageSize], using: &rng))
+        var times: [Double] = []
+        var rssAfter: [Int] = []
+        for i in 0...batches {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let out = GradMode.withoutGradients { model(pixels) }
+            _ = out.imageToken.value[flat: 0]
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if i > 0 { times.append(seconds) }
+            rssAfter.append(peakResidentBytes())
+        }
+        let median = times.sorted()[times.count / 2]
+        let ips = Double(batch) / median
+        let peakMiB = Double(rssAfter.last!) / 1_048_576
+        if json {
+            print("{\"impl\": \"swift\", \"preset\": \"\(preset)\", \"batch\": \(batch), \"image_size\": \(imageSize), \"threads\": \(Threads.count), \"images_per_second\": \(ips), \"peak_rss_mib\": \(peakMiB), \"peak_rss_mib_after_each_batch\": \(rssAfter.map { Double($0) / 1_048_576 })}")
+        } else {
+            print(String(format: "%@ %dpx batch %d, %d threads: %.2f images/s (median of %d), peak RSS %.0f MiB",
+                         preset, imageSize, batch, Threads.count, ips, times.count, peakMiB))
+            print("peak RSS after each batch (MiB): \(rssAfter.map { Int(Double($0) / 1_048_576) })")
+        }
+    }
+
+    func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}
+
+BackboneBench.main()
