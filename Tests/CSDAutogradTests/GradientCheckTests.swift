@@ -29,6 +29,12 @@ extension GradientCheck: CustomTestStringConvertible {
         .init(name: "linear", inputs: [I(shape: [2, 3, 5]), I(shape: [4, 5]), I(shape: [4])]) {
             linear($0[0], weight: $0[1], bias: $0[2])
         },
+        .init(name: "linear + gelu fused", inputs: [I(shape: [2, 3, 5]), I(shape: [4, 5]), I(shape: [4])]) {
+            linear($0[0], weight: $0[1], bias: $0[2], activation: Pointwise.GELU())
+        },
+        .init(name: "linear + tanh fused, no bias", inputs: [I(shape: [6, 5]), I(shape: [4, 5])]) {
+            linear($0[0] * 3 + 0.05, weight: $0[1], bias: nil, activation: Pointwise.Tanh())
+        },
         .init(name: "linear no bias", inputs: [I(shape: [3, 5]), I(shape: [4, 5])]) {
             linear($0[0], weight: $0[1], bias: nil)
         },

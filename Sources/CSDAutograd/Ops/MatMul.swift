@@ -29,37 +29,84 @@ extension Variable {
 
 /// `x W^T + b` with W stored [out, in] (PyTorch layout) and x [..., in].
 public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
+    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: Pointwise.Identity())
+    return Variable.result(out.y, linearParents(x, weight, bias), { g in
+        linearBackward(g, x: x, weight: weight, bias: bias, rows: rows)
+    })
+}
+
+/// `f(x W^T + b)` fused: the activation is applied in the same pass that adds the bias, so the
+/// pre-activation is written once (and kept only when a backward will need it).
+public func linear<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, activation f: F) -> Variable {
+    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: f)
+    return Variable.result(out.y, linearParents(x, weight, bias), { g in
+        let dh = Kernels.applyDerivative(f, x: out.h!, y: out.y, upstream: g)
+        linearBackward(dh, x: x, weight: weight, bias: bias, rows: rows)
+    })
+}
+
+func linearParents(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> [Variable] {
+    bias.map { [x, weight, $0] } ?? [x, weight]
+}
+
+/// GEMM with beta = 0, then one parallel pass: h = acc + b, y = f(h). Returns y, and h when the
+/// graph is being recorded and f is not the identity.
+func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, epilogue f: F)
+    -> (out: (y: Tensor, h: Tensor?), rows: Int)
+{
     let inFeatures = x.shape.last ?? 0
     precondition(weight.value.rank == 2 && weight.shape[1] == inFeatures,
                  "linear: weight \(weight.shape) does not take inputs \(x.shape)")
     let outFeatures = weight.shape[0]
+    if let b = bias { precondition(b.value.count == outFeatures, "linear: bias \(b.shape) does not match weight \(weight.shape)") }
     let xv = x.value, wv = weight.value
     let rows = xv.count / max(inFeatures, 1)
-    let out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
-    if let b = bias?.value {
-        precondition(b.count == outFeatures, "linear: bias \(b.shape) does not match weight \(weight.shape)")
-        // Seed C with the bias and accumulate (beta = 1): one pass instead of two.
-        for r in 0..<rows { (out.storage.pointer + r * outFeatures).update(from: b.storage.pointer, count: outFeatures) }
-    }
+    let shape = Array(x.shape.dropLast()) + [outFeatures]
+    let h = Tensor(uninitializedShape: shape)
     BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures,
               a: xv.storage.pointer, lda: inFeatures, b: wv.storage.pointer, ldb: inFeatures,
-              beta: bias == nil ? 0 : 1, c: out.storage.pointer, ldc: outFeatures)
-    let parents = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Variable.result(out, parents, { g in
-        if x.requiresGrad {
-            let dx = Tensor(uninitializedShape: xv.shape)
-            BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: g.storage.pointer, lda: outFeatures,
-                      b: wv.storage.pointer, ldb: inFeatures, c: dx.storage.pointer, ldc: inFeatures)
-            x.accumulateGrad(dx)
+              c: h.storage.pointer, ldc: outFeatures)
+    let identity = F.self == Pointwise.Identity.self
+    if identity && bias == nil { return ((h, nil), rows) }
+    let keep = !identity && GradMode.isEnabled && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
+    // Without a backward to feed, the activation overwrites the pre-activation in place.
+    let y = keep ? Tensor(uninitializedShape: shape) : h
+    let ph = h.storage.pointer, py = y.storage.pointer
+    let pb = bias?.value.storage.pointer
+    Threads.parallelFor(rows, grain: max(1, Grain.transcendental / max(outFeatures, 1))) { r in
+        for row in r {
+            let hr = ph + row * outFeatures, yr = py + row * outFeatures
+            if let pb {
+                for j in 0..<outFeatures {
+                    let v = hr[j] + pb[j]
+                    hr[j] = v
+                    yr[j] = f.value(v)
+                }
+            } else {
+                for j in 0..<outFeatures { yr[j] = f.value(hr[j]) }
+            }
         }
-        if weight.requiresGrad {
-            let dw = Tensor(uninitializedShape: wv.shape)
-            BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.storage.pointer, lda: outFeatures,
-                      b: xv.storage.pointer, ldb: inFeatures, c: dw.storage.pointer, ldc: inFeatures)
-            weight.accumulateGrad(dw)
-        }
-        if let bias, bias.requiresGrad {
-            bias.accumulateGrad(Kernels.reduceSum(g.reshaped([rows, outFeatures]), to: [1, outFeatures]).reshaped([outFeatures]))
-        }
-    })
+    }
+    withExtendedLifetime(bias) {}
+    return ((y, keep ? h : nil), rows)
+}
+
+func linearBackward(_ g: Tensor, x: Variable, weight: Variable, bias: Variable?, rows: Int) {
+    let xv = x.value, wv = weight.value
+    let (inFeatures, outFeatures) = (wv.shape[1], wv.shape[0])
+    if x.requiresGrad {
+        let dx = Tensor(uninitializedShape: xv.shape)
+        BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: g.storage.pointer, lda: outFeatures,
+                  b: wv.storage.pointer, ldb: inFeatures, c: dx.storage.pointer, ldc: inFeatures)
+        x.accumulateGrad(dx)
+    }
+    if weight.requiresGrad {
+        let dw = Tensor(uninitializedShape: wv.shape)
+        BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.storage.pointer, lda: outFeatures,
+                  b: xv.storage.pointer, ldb: inFeatures, c: dw.storage.pointer, ldc: inFeatures)
+        weight.accumulateGrad(dw)
+    }
+    if let bias, bias.requiresGrad {
+        bias.accumulateGrad(Kernels.reduceSum(g.reshaped([rows, outFeatures]), to: [1, outFeatures]).reshaped([outFeatures]))
+    }
 }

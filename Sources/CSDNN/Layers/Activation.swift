@@ -1,4 +1,5 @@
 import CSDAutograd
+import CSDTensor
 
 /// The activations the backbones and heads use, by name (as configs spell them).
 public enum Activation: Equatable, Sendable {
@@ -14,6 +15,20 @@ public enum Activation: Equatable, Sendable {
         case "tanh": self = .tanh
         case "sigmoid": self = .sigmoid
         default: return nil
+        }
+    }
+
+    /// `activation(layer(x))` with the activation fused into the layer's bias pass.
+    public func applied(to layer: Linear, _ x: Variable) -> Variable {
+        let (w, b) = (layer.weight, layer.bias)
+        switch self {
+        case .gelu: return linear(x, weight: w, bias: b, activation: Pointwise.GELU())
+        case .quickGelu: return linear(x, weight: w, bias: b, activation: Pointwise.QuickGELU())
+        case .relu: return linear(x, weight: w, bias: b, activation: Pointwise.ReLU())
+        case .silu: return linear(x, weight: w, bias: b, activation: Pointwise.SiLU())
+        case .tanh: return linear(x, weight: w, bias: b, activation: Pointwise.Tanh())
+        case .sigmoid: return linear(x, weight: w, bias: b, activation: Pointwise.Sigmoid())
+        case .leakyRelu(let slope): return linear(x, weight: w, bias: b, activation: Pointwise.LeakyReLU(slope: slope))
         }
     }
 

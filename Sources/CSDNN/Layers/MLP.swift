@@ -24,10 +24,7 @@ public final class MLP: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = x
-        for (i, layer) in layers.enumerated() {
-            h = layer(h)
-            if i < layers.count - 1 { h = activation(h) }
-        }
-        return h
+        for layer in layers.dropLast() { h = activation.applied(to: layer, h) }
+        return layers.last!(h)
     }
 }

@@ -9,6 +9,12 @@ public protocol PointwiseFunction {
 }
 
 public enum Pointwise {
+    public struct Identity: PointwiseFunction {
+        public init() {}
+        @inlinable @inline(__always) public func value(_ x: Float) -> Float { x }
+        @inlinable @inline(__always) public func derivative(_ x: Float, _ y: Float) -> Float { 1 }
+    }
+
     public struct Exp: PointwiseFunction {
         public init() {}
         @inlinable @inline(__always) public func value(_ x: Float) -> Float { VectorMath.exp(x) }
