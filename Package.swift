@@ -4,7 +4,18 @@ import PackageDescription
 // Layers (dependencies point one way):
 //   C system libraries -> CSDTensor -> CSDAutograd -> CSDNN -> (backbones, heads, training) -> executables
 // CSDSafetensors and CSDHDF5 depend only on the tensor layer.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+import Foundation
+
+// Release builds of the numerical targets: no runtime checks in the kernels, whole-module
+// optimisation, and on x86-64 the AVX2/FMA instruction set (every x86 server since 2013):
+// the auto-vectorised element-wise kernels run 8 floats wide instead of 4. CSD_PORTABLE=1 builds
+// for baseline x86-64 instead (older CPUs).
+#if arch(x86_64)
+let cpuFlags = ProcessInfo.processInfo.environment["CSD_PORTABLE"] == "1" ? [] : ["-target-cpu", "haswell"]
+#else
+let cpuFlags: [String] = []
+#endif
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
 
 let package = Package(
     name: "csd",
@@ -54,7 +65,7 @@ let package = Package(
                           path: "Sources/Examples/vit-demo", swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
-        .executableTarget(name: "block-profile", dependencies: ["CSDNN"], path: "Sources/Benchmarks/block-profile",
+        .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
                           swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),

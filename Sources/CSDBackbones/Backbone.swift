@@ -40,7 +40,7 @@ extension Backbone {
 }
 
 /// Mean over tokens `from..<T` of [B, T, D] -> [B, D].
-func meanOfTokens(_ x: Variable, from start: Int) -> Variable {
+public func meanOfTokens(_ x: Variable, from start: Int) -> Variable {
     let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
     return x.slice(axis: 1, start..<t).mean(axes: [1]).reshaped([b, d])
 }

@@ -60,6 +60,9 @@ extension GradientCheck: CustomTestStringConvertible {
         .init(name: "silu", inputs: [I(shape: [3, 5])]) { $0[0].silu() },
         .init(name: "relu", inputs: [I(shape: [3, 5], domain: .awayFromZero)]) { $0[0].relu() },
         .init(name: "leakyRelu", inputs: [I(shape: [3, 5], domain: .awayFromZero)]) { $0[0].leakyRelu(0.2) },
+        .init(name: "residual with layer scale", inputs: [I(shape: [2, 3, 4]), I(shape: [2, 3, 4]), I(shape: [4])]) {
+            residual($0[0], $0[1], scale: $0[2])
+        },
         .init(name: "softmax", inputs: [I(shape: [3, 7])]) { $0[0].softmax() },
         .init(name: "dropout", inputs: [I(shape: [4, 6])]) { v in
             var rng = RandomStream(seed: 5, stream: 1)

@@ -140,12 +140,14 @@ struct AttentionCase: Sendable, CustomTestStringConvertible {
         }
         #expect(untouched.allSatisfy { $0 == sentinel }, "columns outside the output slice were written")
 
-        // Without kept probabilities: same output, nothing returned.
+        // Without kept probabilities: the same output up to rounding (inference normalises the
+        // output rows instead of the probabilities), nothing returned.
         let out2 = Tensor(repeating: sentinel, shape: [c.batch, c.tokens, d])
         let none = AttentionKernel.forward(q: q, k: k, v: v, out: .init(out2.storage.pointer, rowStride: d),
                                            geometry: g, scale: scale, keepProbabilities: false)
         #expect(none == nil)
-        #expect(out2.scalars == columns(so, rows: rows, stride: outStride, offset: 2, width: d))
+        #expect(zip(out2.scalars, columns(so, rows: rows, stride: outStride, offset: 2, width: d))
+            .allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
 
         // Backward into a fused [B, T, 3D] gradient buffer.
         let dOut = Sample.normal([c.batch, c.tokens, d], seed: 2)

@@ -9,7 +9,8 @@ import Foundation
 struct BackboneBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backbone-bench",
                                                     abstract: "Times a backbone forward on random weights and inputs.")
-    @Option(help: "Preset name (e.g. dinov2-small, clip-vit-base-patch16).") var preset = "dinov2-small"
+    @Option(help: "Preset name (e.g. dinov2-small, clip-vit-base-patch16), for random weights.") var preset = "dinov2-small"
+    @Option(help: "A model folder (config.json + safetensors) to load instead of a preset.") var model: String?
     @Option(help: "Images per batch.") var batch = 32
     @Option(help: "Square input size in pixels.") var imageSize = 224
     @Option(help: "Timed batches (after one warm-up batch).") var batches = 3
@@ -18,8 +19,14 @@ struct BackboneBench: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        guard let p = BackbonePresets.named(preset) else { throw ValidationError("unknown preset \(preset)") }
-        let model = try BackboneLoader.randomlyInitialised(config: p.configObject)
+        let model: any Backbone
+        if let folder = self.model {
+            model = try BackboneLoader.load(folder: URL(fileURLWithPath: folder))
+        } else {
+            guard let p = BackbonePresets.named(preset) else { throw ValidationError("unknown preset \(preset)") }
+            model = try BackboneLoader.randomlyInitialised(config: p.configObject)
+        }
+        let name = self.model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? preset
         model.isTraining = false
         var rng = RandomStream(seed: 1)
         let pixels = Variable(.randomNormal([batch, 3, imageSize, imageSize], using: &rng))
@@ -37,10 +44,10 @@ struct BackboneBench: ParsableCommand {
         let ips = Double(batch) / median
         let peakMiB = Double(rssAfter.last!) / 1_048_576
         if json {
-            print("{\"impl\": \"swift\", \"preset\": \"\(preset)\", \"batch\": \(batch), \"image_size\": \(imageSize), \"threads\": \(Threads.count), \"images_per_second\": \(ips), \"peak_rss_mib\": \(peakMiB), \"peak_rss_mib_after_each_batch\": \(rssAfter.map { Double($0) / 1_048_576 })}")
+            print("{\"impl\": \"swift\", \"model\": \"\(name)\", \"batch\": \(batch), \"image_size\": \(imageSize), \"threads\": \(Threads.count), \"images_per_second\": \(ips), \"peak_rss_mib\": \(peakMiB), \"peak_rss_mib_after_each_batch\": \(rssAfter.map { Double($0) / 1_048_576 })}")
         } else {
             print(String(format: "%@ %dpx batch %d, %d threads: %.2f images/s (median of %d), peak RSS %.0f MiB",
-                         preset, imageSize, batch, Threads.count, ips, times.count, peakMiB))
+                         name, imageSize, batch, Threads.count, ips, times.count, peakMiB))
             print("peak RSS after each batch (MiB): \(rssAfter.map { Int(Double($0) / 1_048_576) })")
         }
     }

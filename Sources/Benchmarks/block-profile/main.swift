@@ -1,6 +1,7 @@
 // Per-op cost of one ViT-S/14 block at batch 32, 224 px (257 tokens), forward without gradients:
 // where the time of a backbone forward goes. A development aid, not a benchmark of record.
 import CSDAutograd
+import CSDBackbones
 import CSDNN
 import CSDTensor
 import Foundation
@@ -35,9 +36,51 @@ GradMode.withoutGradients {
     }
 }
 do {
+    let model = try! BackboneLoader.randomlyInitialised(config: BackbonePresets.named("dinov2-small")!.configObject)
+    let block = (model as! DINOv2Model).blocks[0]
+    GradMode.withoutGradients {
+        time("DINOv2 ViTBlock") { _ = block(x) }
+        time("norm1+attention") { _ = block.attention(block.norm1(x)) }
+        time("norm2+mlp") { _ = block.mlp is MLP ? (block.mlp as! MLP)(block.norm2(x)) : x }
+        time("layerscale + residual") { _ = x + block.layerScale1!(x) }
+        let pixels = Variable(.randomNormal([32, 3, 224, 224], using: &rng))
+        time("whole model", 1) { _ = model(pixels) }
+        let dino = model as! DINOv2Model
+        time("patch embedding") { _ = patchEmbedding(pixels, weight: dino.patchEmbed.weight, bias: dino.patchEmbed.bias, patch: 14) }
+        time("position table 37->16") { _ = dino.positions(height: 224, width: 224) }
+        let tokens = Variable(.randomNormal([32, 257, 384], using: &rng))
+        time("final layernorm + outputs") { _ = meanOfTokens(dino.layerNorm(tokens), from: 1) }
+        let q = Variable(.randomNormal([32, 257, 1152], using: &rng))
+        time("attention: QK^T + PV gemms only") {
+            let g = AttentionKernel.Geometry(batch: 32, tokens: 257, heads: 6, headDim: 64)
+            let p = Tensor(uninitializedShape: [2, 257, 257])
+            Threads.parallelFor(2, grain: 1) { ws in
+                for w in ws {
+                    for pair in (w * 96)..<((w + 1) * 96) {
+                        let (b, h) = (pair / 6, pair % 6)
+                        let base = q.value.storage.pointer + b * 257 * 1152 + h * 64
+                        BLAS.gemm(transB: true, m: 257, n: 257, k: 64, a: base, lda: 1152, b: base + 384, ldb: 1152, c: p.storage.pointer + w * 257 * 257, ldc: 257)
+                        BLAS.gemm(m: 257, n: 64, k: 257, a: p.storage.pointer + w * 257 * 257, lda: 257, b: base + 768, ldb: 1152, c: base, ldc: 1152)
+                    }
+                }
+            }
+        }
+    }
+}
+do {
     let n = 12_640_000
     let src = Tensor.randomNormal([n], using: &rng)
+    time("copy (memory bandwidth)") { _ = src.copy() }
+    time("scale by 2 (2 threads)") { _ = Kernels.scaled(src, 2) }
     time("Kernels.apply exp") { _ = Kernels.apply(Pointwise.Exp(), src) }
+    time("Kernels.apply exp, 1 thread") { _ = Threads.withLimit(1) { Kernels.apply(Pointwise.Exp(), src) } }
+    let dst = Tensor(zeros: [n])
+    let (ps, pd) = (src.storage.pointer, dst.storage.pointer)
+    time("direct exp loop, 1 thread") { for i in 0..<n { pd[i] = VectorMath.exp(ps[i]) } }
+    time("direct erf loop, 1 thread") { for i in 0..<n { pd[i] = VectorMath.erf(ps[i]) } }
+    time("direct gelu loop, 1 thread") { let f = Pointwise.GELU(); for i in 0..<n { pd[i] = f.value(ps[i]) } }
+    let small = Tensor.randomNormal([1 << 18], using: &rng)
+    time("apply gelu, 256K in cache x48") { for _ in 0..<48 { _ = Kernels.apply(Pointwise.GELU(), small) } }
     time("Kernels.apply gelu") { _ = Kernels.apply(Pointwise.GELU(), src) }
     time("gelu derivative") { _ = Kernels.applyDerivative(Pointwise.GELU(), x: src, y: src, upstream: src) }
 }

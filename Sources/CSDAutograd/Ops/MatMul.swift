@@ -74,16 +74,16 @@ func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: 
     let ph = h.storage.pointer, py = y.storage.pointer
     let pb = bias?.value.storage.pointer
     Threads.parallelFor(rows, grain: max(1, Grain.transcendental / max(outFeatures, 1))) { r in
+        // Simple single-store loops: each one vectorises.
         for row in r {
             let hr = ph + row * outFeatures, yr = py + row * outFeatures
-            if let pb {
-                for j in 0..<outFeatures {
-                    let v = hr[j] + pb[j]
-                    hr[j] = v
-                    yr[j] = f.value(v)
-                }
-            } else {
+            if keep {
+                if let pb { for j in 0..<outFeatures { hr[j] += pb[j] } }
                 for j in 0..<outFeatures { yr[j] = f.value(hr[j]) }
+            } else if let pb {
+                for j in 0..<outFeatures { hr[j] = f.value(hr[j] + pb[j]) }
+            } else {
+                for j in 0..<outFeatures { hr[j] = f.value(hr[j]) }
             }
         }
     }

@@ -1,4 +1,4 @@
-import CSDNN
+import CSDAutograd
 
 /// `CLIPVisionConfig` fields (read from a `clip_vision_model` config or a `clip` config's
 /// `vision_config`).

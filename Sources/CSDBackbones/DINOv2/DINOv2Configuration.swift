@@ -1,4 +1,4 @@
-import CSDNN
+import CSDAutograd
 
 /// `Dinov2Config` / `Dinov2WithRegistersConfig` fields that shape the model.
 public struct DINOv2Configuration: Sendable {

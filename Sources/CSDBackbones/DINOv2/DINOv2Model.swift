@@ -12,9 +12,9 @@ public final class DINOv2Model: Module, Backbone {
 
     let clsToken: Variable, maskToken: Variable, positionEmbeddings: Variable
     let registerTokens: Variable?
-    let patchEmbed: PatchEmbed
+    public let patchEmbed: PatchEmbed
     public let blocks: [ViTBlock]
-    let layerNorm: LayerNorm
+    public let layerNorm: LayerNorm
 
     static let layout = BlockLayout(
         norm1: "norm1", attention: "attention",
@@ -50,7 +50,7 @@ public final class DINOv2Model: Module, Backbone {
     }
 
     /// Position rows for a gh x gw grid: [1, 1 + gh * gw, D].
-    func positions(height: Int, width: Int) -> Variable {
+    public func positions(height: Int, width: Int) -> Variable {
         let (gh, gw) = (height / config.patchSize, width / config.patchSize)
         let g = config.positionGrid, d = config.hiddenSize
         // transformers keeps the table as is only for a square input of the native grid.

@@ -1,4 +1,4 @@
-import CSDNN
+import CSDAutograd
 import Foundation
 
 /// A problem with a model folder or its config, naming the file and the field.

@@ -1,4 +1,4 @@
-import CSDNN
+import CSDAutograd
 import Foundation
 
 /// RADIO's architecture, from either config form: transformers' `RadioConfig`

@@ -53,7 +53,7 @@ public final class RADIOModel: Module, Backbone {
     /// top-left gh x gw corner. [gh * gw, D].
     func positions(gridHeight gh: Int, gridWidth gw: Int) -> Variable {
         let g = config.positionGrid, d = config.hiddenSize, m = max(gh, gw)
-        let square = ResizeWeights.grid(mode: .bilinear, inHeight: g, inWidth: g, outHeight: m, outWidth: m)
+        let square = ResizeWeights.cachedGrid(mode: .bilinear, inHeight: g, inWidth: g, outHeight: m, outWidth: m)
         var rows: [Tensor] = []
         for y in 0..<gh { rows.append(Kernels.slice(square, axis: 0, range: (y * m)..<(y * m + gw))) }
         let weights = Kernels.concat(rows, axis: 0)

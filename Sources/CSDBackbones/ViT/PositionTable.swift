@@ -19,12 +19,12 @@ enum PositionTable {
         let weights: Tensor
         switch mode {
         case .bicubic:
-            weights = ResizeWeights.grid(mode: .bicubic, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw)
+            weights = ResizeWeights.cachedGrid(mode: .bicubic, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw)
         case .bicubicAntialiased:
-            weights = ResizeWeights.grid(mode: .bicubicAntialiased, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw)
+            weights = ResizeWeights.cachedGrid(mode: .bicubicAntialiased, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw)
         case .bicubicOriginal:
             let factors = ((Double(gh) + 0.1) / Double(g), (Double(gw) + 0.1) / Double(g))
-            weights = ResizeWeights.grid(mode: .bicubic, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw,
+            weights = ResizeWeights.cachedGrid(mode: .bicubic, inHeight: g, inWidth: g, outHeight: gh, outWidth: gw,
                                          scaleFactors: factors)
         }
         return Variable(weights).matmul(table)

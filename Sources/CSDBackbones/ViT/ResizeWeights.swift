@@ -73,6 +73,25 @@ public enum ResizeWeights {
         return 0
     }
 
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: Tensor] = [:]
+
+    /// `grid`, memoised: a model resizes its table to the same few grids batch after batch.
+    public static func cachedGrid(mode: Mode, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int,
+                                  scaleFactors: (Double, Double)? = nil) -> Tensor {
+        let key = "\(mode) \(inHeight)x\(inWidth)->\(outHeight)x\(outWidth) \(scaleFactors.map { "\($0.0),\($0.1)" } ?? "-")"
+        cacheLock.lock()
+        if let hit = cache[key] { cacheLock.unlock(); return hit }
+        cacheLock.unlock()
+        let weights = grid(mode: mode, inHeight: inHeight, inWidth: inWidth, outHeight: outHeight, outWidth: outWidth,
+                           scaleFactors: scaleFactors)
+        cacheLock.lock()
+        if cache.count > 64 { cache.removeAll() }
+        cache[key] = weights
+        cacheLock.unlock()
+        return weights
+    }
+
     /// The 2-D resize of a [inH, inW] grid to [outH, outW] as one [outH * outW, inH * inW] matrix
     /// (the Kronecker product of the row and column matrices).
     public static func grid(mode: Mode, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int,

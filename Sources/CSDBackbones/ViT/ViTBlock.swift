@@ -97,11 +97,7 @@ public final class ViTBlock: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        var branch = attention(norm1(x))
-        if let ls = layerScale1 { branch = ls(branch) }
-        let h = x + branch
-        var ff = feedForward(norm2(h))
-        if let ls = layerScale2 { ff = ls(ff) }
-        return h + ff
+        let h = residual(x, attention(norm1(x)), scale: layerScale1?.scale)
+        return residual(h, feedForward(norm2(h)), scale: layerScale2?.scale)
     }
 }

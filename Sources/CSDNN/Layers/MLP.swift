@@ -24,7 +24,7 @@ public final class MLP: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = x
-        for layer in layers.dropLast() { h = activation.applied(to: layer, h) }
+        for layer in layers.dropLast() { h = linear(h, weight: layer.weight, bias: layer.bias, activation: activation) }
         return layers.last!(h)
     }
 }

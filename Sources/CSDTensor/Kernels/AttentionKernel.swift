@@ -36,7 +36,8 @@ public enum AttentionKernel {
         let probs = keepProbabilities ? Tensor(uninitializedShape: [g.batch, g.heads, t, t]) : nil
         let workers = max(1, min(Threads.count, pairs))
         let scratch = probs == nil ? Tensor(uninitializedShape: [workers, t, t]) : nil
-        defer { withExtendedLifetime((probs, scratch)) {} }
+        let rowSums = Tensor(uninitializedShape: [workers, t])
+        defer { withExtendedLifetime((probs, scratch, rowSums)) {} }
         let chunk = (pairs + workers - 1) / workers
         Threads.parallelFor(workers, grain: 1) { ws in
             for w in ws {
@@ -46,9 +47,23 @@ public enum AttentionKernel {
                     BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, alpha: scale,
                               a: q.head(b, h, g), lda: q.rowStride, b: k.head(b, h, g), ldb: k.rowStride,
                               c: p, ldc: t)
-                    for row in 0..<t { SoftmaxKernel.rowInPlace(p + row * t, t) }
-                    BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
-                              c: out.head(b, h, g), ldc: out.rowStride)
+                    let o = out.head(b, h, g)
+                    if keepProbabilities {
+                        for row in 0..<t { SoftmaxKernel.rowInPlace(p + row * t, t) }
+                        BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                                  c: o, ldc: out.rowStride)
+                    } else {
+                        // Inference: multiply V by the unnormalised e^(s - max) and divide the
+                        // dh-wide output rows instead of the t-wide probability rows.
+                        let sums = rowSums.storage.pointer + w * t
+                        for row in 0..<t { sums[row] = 1 / SoftmaxKernel.expShiftedInPlace(p + row * t, t) }
+                        BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                                  c: o, ldc: out.rowStride)
+                        for row in 0..<t {
+                            let r = o + row * out.rowStride, inv = sums[row]
+                            for j in 0..<g.headDim { r[j] *= inv }
+                        }
+                    }
                 }
             }
         }

@@ -19,11 +19,9 @@ public enum LayerNormKernel {
         Threads.parallelFor(rows, grain: Grain.rows(width: d)) { r in
             for row in r {
                 let src = px + row * d, dst = py + row * d
-                var s: Float = 0
-                for i in 0..<d { s += src[i] }
-                let m = s / Float(d)
-                var v: Float = 0
-                for i in 0..<d { let c = src[i] - m; v += c * c }
+                // Two-pass statistics (stable for large means), each pass a vectorised reduction.
+                let m = VectorMath.sum(src, d) / Float(d)
+                let v = VectorMath.sumOfSquaredDeviations(src, d, from: m)
                 let rs = 1 / (v / Float(d) + eps).squareRoot()
                 pm[row] = m
                 pr[row] = rs

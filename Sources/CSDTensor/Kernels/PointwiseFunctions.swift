@@ -43,7 +43,7 @@ public enum Pointwise {
     public struct Softplus: PointwiseFunction {
         public init() {}
         @inlinable @inline(__always) public func value(_ x: Float) -> Float {
-            Swift.max(x, 0) + Foundation.log1p(VectorMath.exp(-Swift.abs(x)))
+            Swift.max(x, 0) + Foundation.log1p(VectorMath.expNonPositive(-Swift.abs(x)))
         }
         @inlinable @inline(__always) public func derivative(_ x: Float, _ y: Float) -> Float { VectorMath.sigmoid(x) }
     }
@@ -69,7 +69,7 @@ public enum Pointwise {
         }
         @inlinable @inline(__always) public func derivative(_ x: Float, _ y: Float) -> Float {
             let cdf = 0.5 * (1 + VectorMath.erf(x * 0.707_106_781_186_547_6))
-            return cdf + x * 0.398_942_280_401_432_7 * VectorMath.exp(-0.5 * x * x)
+            return cdf + x * 0.398_942_280_401_432_7 * VectorMath.expNonPositive(-0.5 * x * x)
         }
     }
 

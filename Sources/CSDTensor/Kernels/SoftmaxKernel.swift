@@ -3,11 +3,17 @@ public enum SoftmaxKernel {
     /// Replaces each row of `n` values at `p` by its softmax (max-subtracted, vectorised exp).
     @inlinable @inline(__always)
     public static func rowInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        let inv = 1 / expShiftedInPlace(p, n)
+        for i in 0..<n { p[i] *= inv }
+    }
+
+    /// Replaces a row by e^(x - max) and returns its sum (the softmax before normalising).
+    @inlinable @inline(__always)
+    public static func expShiftedInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
         var m = VectorMath.max(p, n)
         if m == -.infinity { m = 0 }
-        for i in 0..<n { p[i] = VectorMath.exp(p[i] - m) }
-        let inv = 1 / VectorMath.sum(p, n)
-        for i in 0..<n { p[i] *= inv }
+        for i in 0..<n { p[i] = VectorMath.expNonPositive(p[i] - m) }
+        return VectorMath.sum(p, n)
     }
 
     public static func forward(_ x: Tensor) -> Tensor {
