@@ -81,6 +81,12 @@ public enum BackbonePresets {
              patch: 14, image: 224, projection: 768),
         clip("clip-vit-large-patch14-336", "openai/clip-vit-large-patch14-336", hidden: 1024, layers: 24, heads: 16,
              mlp: 4096, patch: 14, image: 336, projection: 768),
+        // Small architectures for demos and tests with random weights (no hub checkpoint).
+        BackbonePreset(name: "vit-tiny", hubRepository: "(none: random weights only)", family: .dinov2, config: [
+            "model_type": .string("dinov2"), "hidden_size": .int(192), "num_hidden_layers": .int(4),
+            "num_attention_heads": .int(3), "mlp_ratio": .int(4), "patch_size": .int(8), "image_size": .int(64),
+            "layer_norm_eps": .double(1e-6), "hidden_act": .string("gelu"),
+        ]),
         radio("radio-v2.5-b", "nvidia/RADIO-B", hidden: 768, layers: 12, heads: 12),
         radio("radio-v2.5-l", "nvidia/RADIO-L", hidden: 1024, layers: 24, heads: 16),
         radio("radio-v2.5-h", "nvidia/RADIO-H", hidden: 1280, layers: 32, heads: 16),
