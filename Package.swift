@@ -37,20 +37,35 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
 
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
+        // The feature cache: crash-safe journalled writer, reader, shard merge (HDF5 on disk).
+        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CZlib"], swiftSettings: optimized),
         // Image preprocessing matching the reference processors (Pillow resize, crop, normalise).
         .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        // Data-set readers (MNIST IDX, CIFAR-10, SVHN .mat, GalaxyMNIST, image folders, .npy,
+        // generated stripes and a synthetic set): samples as CSDImage images with labels.
+        .target(name: "CSDData", dependencies: ["CSDImage", "CSDTensor", "CSDHDF5", "CZlib", "CPNG", "CJPEG"],
+                swiftSettings: optimized),
         // Reverse-mode autodiff and its differentiable ops.
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Layers with named parameters, optimisers.
         .target(name: "CSDNN", dependencies: ["CSDAutograd", "CSDSafetensors"], swiftSettings: optimized),
         // Vision backbones (DINOv2, CLIP, RADIO) from Hugging Face checkpoints.
         .target(name: "CSDBackbones", dependencies: ["CSDNN", "CSDSafetensors"], swiftSettings: optimized),
+        // Phase one: backbone forward over a data set into a feature cache.
+        .target(name: "CSDExtract", dependencies: [
+            "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
             "CSDTensor",
@@ -58,7 +73,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .executableTarget(name: "extract", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
         .executableTarget(name: "probe", dependencies: ["CSDCLI"]),
         .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
         .executableTarget(name: "vit-demo", dependencies: ["CSDNN"],
@@ -77,10 +92,17 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDExtractTests", dependencies: [
+            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDBackbones", "extract",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CSDNNTests", dependencies: ["CSDNN", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
     // strict-concurrency checker from rejecting every parallel loop over them.

@@ -1,5 +1,7 @@
 #pragma once
 #include <hdf5.h>
+#include <stdio.h>
+#include <string.h>
 
 // HDF5 spells many constants as macros over run-time globals, which Swift cannot import.
 // These wrappers give them names Swift can call.
@@ -7,10 +9,72 @@ static inline hid_t csd_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t csd_h5s_all(void) { return H5S_ALL; }
 static inline hsize_t csd_h5s_unlimited(void) { return H5S_UNLIMITED; }
 static inline hid_t csd_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t csd_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
+static inline hid_t csd_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t csd_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t csd_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t csd_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t csd_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline unsigned csd_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned csd_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline unsigned csd_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned csd_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
+
+// File (little-endian, fixed) and memory (native) element types used by CSDHDF5.
+static inline hid_t csd_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t csd_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+static inline hid_t csd_h5t_std_i8le(void) { return H5T_STD_I8LE; }
+static inline hid_t csd_h5t_std_i16le(void) { return H5T_STD_I16LE; }
+static inline hid_t csd_h5t_std_i32le(void) { return H5T_STD_I32LE; }
+static inline hid_t csd_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t csd_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+static inline hid_t csd_h5t_std_u16le(void) { return H5T_STD_U16LE; }
+static inline hid_t csd_h5t_std_u32le(void) { return H5T_STD_U32LE; }
+static inline hid_t csd_h5t_std_u64le(void) { return H5T_STD_U64LE; }
+static inline hid_t csd_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t csd_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t csd_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t csd_h5t_variable(void) { return H5T_VARIABLE; }
+static inline hid_t csd_h5e_default(void) { return H5E_DEFAULT; }
+static inline H5Z_filter_t csd_h5z_filter_deflate(void) { return H5Z_FILTER_DEFLATE; }
+
+// IEEE binary16, little-endian, built the way h5py builds it (h5py maps it to numpy float16).
+// The caller owns the returned type and closes it with H5Tclose.
+static inline hid_t csd_h5t_ieee_f16le_create(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+// Turns off HDF5's automatic printing of error stacks for the calling thread (the setting is
+// per thread in the thread-safe build): CSDHDF5 reports errors as thrown Swift errors instead.
+static inline void csd_h5e_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+typedef struct { char *buffer; size_t capacity; size_t length; } csd_h5e_sink;
+
+static herr_t csd_h5e_walk_append(unsigned n, const H5E_error2_t *err, void *data) {
+    (void)n;
+    csd_h5e_sink *sink = (csd_h5e_sink *)data;
+    if (err == NULL || err->desc == NULL || sink->length + 1 >= sink->capacity) return 0;
+    const char *separator = sink->length == 0 ? "" : "; ";
+    size_t room = sink->capacity - sink->length - 1;
+    size_t need = strlen(separator) + strlen(err->func_name ? err->func_name : "") + 2 + strlen(err->desc);
+    if (need > room) return 0;
+    sink->length += (size_t)snprintf(sink->buffer + sink->length, room + 1, "%s%s: %s", separator,
+                                     err->func_name ? err->func_name : "", err->desc);
+    return 0;
+}
+
+// Writes the calling thread's error stack (outermost call first) into `buffer` as
+// "func: description; func: description", clears the stack, and returns the length written.
+static inline size_t csd_h5e_collect(char *buffer, size_t capacity) {
+    csd_h5e_sink sink = { buffer, capacity, 0 };
+    if (capacity > 0) buffer[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, csd_h5e_walk_append, &sink);
+    H5Eclear2(H5E_DEFAULT);
+    return sink.length;
+}

@@ -1,23 +1,145 @@
 import CSDCLI
+import CSDExtract
+import CSDFeatureStore
+import CSDHDF5
+import Foundation
 
-/// Phase 1: backbone forward only, once per (model, data set, split). Placeholder for now.
+// The executable only parses, configures and reports; the work is in CSDExtract.
+extension ProgressReporter: ProgressSink {}
+
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
-        abstract: "Run a vision backbone over a data set and cache its [CLS] tokens in HDF5.",
-        discussion: """
-        Will load a Hugging Face checkpoint (DINOv2, CLIP vision tower or RADIO), run its forward \
-        pass over each split of a data set and append the image-level tokens, labels and indices \
-        to a feature cache under cache/ (one HDF5 file per model and data set, with provenance).
+        abstract: "Run a vision backbone over a data set and cache its image tokens in HDF5.",
+        subcommands: [Run.self, Merge.self, Inspect.self],
+        defaultSubcommand: Run.self)
+}
 
-        Status: placeholder. Implemented by the extract issue (backbone forward + feature store); \
-        until then every run prints this text and exits with code 64.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Extract tokens (the default subcommand).",
+        discussion: """
+        A killed run restarted with the same command continues from its last committed batch. \
+        A file whose provenance (model, weights, preprocessing, data set, token) differs from the \
+        request is refused with the differences listed, unless --overwrite is given.
         """)
 
+    @Option(help: "Model folder, preset name (files in $CSD_MODELS/<preset> or the Hugging Face cache), or random:<preset>.")
+    var model: String
+    @Option(help: "Data set: <kind>:<path>[?options], e.g. mnist:/data/mnist, synthetic:?classes=10.")
+    var dataset: String
+    @Option(help: "Comma-separated splits.")
+    var split = "train,test"
+    @Option(help: "Output cache file (default: cache/<model>_<data set>.h5, or its .shard-k-of-n.h5 with --shard).")
+    var out: String?
+    @Option(help: "Input size in pixels (crop size; RADIO: resize size). Default: the model's processor.")
+    var imageSize: Int?
+    @Option(help: "Images per forward batch.")
+    var batchSize = 32
+    @Option(help: "Storage type of the features: f32 or f16.")
+    var dtype = "f32"
+    @Option(help: "Process shard k of n (1-based, e.g. 2/8) into its own file; join them with `extract merge`.")
+    var shard: String?
+    @Option(help: "Only the first N rows of each split.")
+    var limit: Int?
+    @Option(help: "Token to cache: image (DINOv2 [CLS], CLIP pooler, RADIO summary), image-embeds (CLIP), patch-mean.")
+    var token = "image"
+    @Option(help: "HDF5 compression: none or gzip:<level>.")
+    var compression = "none"
+    @Flag(help: "Replace an existing cache or journal whose provenance differs.")
+    var overwrite = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws { Self.exitAsPlaceholder() }
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard FeatureDType(rawValue: dtype) != nil else { throw ValidationError("--dtype must be f32 or f16, got \(dtype)") }
+        guard ExtractionRequest.Token(rawValue: token) != nil else {
+            throw ValidationError("--token must be one of \(ExtractionRequest.Token.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let imageSize, imageSize < 1 { throw ValidationError("--image-size must be positive") }
+        _ = try parsedShard()
+        _ = try parsedCompression()
+    }
+
+    func parsedShard() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
+            throw ValidationError("--shard must be k/n with 1 <= k <= n, got \(shard)")
+        }
+        return (parts[0] - 1, parts[1])
+    }
+
+    func parsedCompression() throws -> HDF5Compression {
+        if compression == "none" { return .none }
+        if compression.hasPrefix("gzip:"), let level = Int(compression.dropFirst(5)), (1...9).contains(level) {
+            return .gzip(level: level, shuffle: true)
+        }
+        throw ValidationError("--compression must be none or gzip:<1-9>, got \(compression)")
+    }
+
+    func run() throws {
+        threading.apply()
+        let logger = logging.bootstrap(label: "extract")
+        let shardPlan = try parsedShard()
+        let output: URL
+        if let out {
+            output = URL(fileURLWithPath: out)
+        } else {
+            let modelName = model.replacingOccurrences(of: "random:", with: "random-")
+                .split(separator: "/").last.map(String.init) ?? model
+            let dataName = dataset.split(separator: ":").first.map(String.init) ?? dataset
+            var name = "\(modelName)_\(dataName).h5"
+            if let s = shardPlan { name = ShardPlan.shardFileName(for: name, shard: s.index, of: s.count) }
+            output = URL(fileURLWithPath: "cache").appendingPathComponent(name)
+        }
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var request = ExtractionRequest(model: model, dataset: dataset,
+                                        splits: split.split(separator: ",").map(String.init), output: output)
+        request.imageSize = imageSize
+        request.batchSize = batchSize
+        request.dtype = FeatureDType(rawValue: dtype)!
+        request.shard = shardPlan
+        request.limit = limit
+        request.token = ExtractionRequest.Token(rawValue: token)!
+        request.overwrite = overwrite
+        request.compression = try parsedCompression()
+        let quiet = logging.quiet
+        let extractor = Extractor(request: request, logger: logger) { label, total, done in
+            ProgressReporter(label: label, total: total, alreadyDone: done, quiet: quiet)
+        }
+        let outcomes = try extractor.run()
+        for o in outcomes {
+            logger.info("\(o.split): \(o.status.rawValue), \(o.rows) rows (\(o.newRows) new, \(String(format: "%.1f", o.imagesPerSecond)) images/s)")
+        }
+        logger.info("cache: \(output.path)")
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join shard files (from --shard k/n runs) into one cache identical to an unsharded run.")
+    @Option(help: "The merged cache file.") var out: String
+    @Argument(help: "The shard files.") var shards: [String]
+    @Flag(help: "Replace an existing output file.") var overwrite = false
+
+    func run() throws {
+        try FeatureCacheMerge.merge(shards: shards.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: out),
+                                    overwrite: overwrite)
+        print("merged \(shards.count) shards into \(out)")
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the splits, rows, dimension and provenance of a cache.")
+    @Argument(help: "A cache file.") var file: String
+
+    func run() throws {
+        print(try CacheInspector.describe(URL(fileURLWithPath: file)))
+    }
 }
 
 Extract.main()

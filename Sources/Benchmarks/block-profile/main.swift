@@ -84,3 +84,17 @@ do {
     time("Kernels.apply gelu") { _ = Kernels.apply(Pointwise.GELU(), src) }
     time("gelu derivative") { _ = Kernels.applyDerivative(Pointwise.GELU(), x: src, y: src, upstream: src) }
 }
+do {
+    // Are a row's features independent of the batch it is computed in (bit for bit)?
+    let model = try! BackboneLoader.randomlyInitialised(config: BackbonePresets.named("vit-tiny")!.configObject)
+    let pixels = Tensor.randomNormal([13, 3, 64, 64], using: &rng)
+    GradMode.withoutGradients {
+        let whole = model(Variable(pixels)).imageToken.value
+        let a = model(Variable(Kernels.slice(pixels, axis: 0, range: 0..<5))).imageToken.value
+        let b = model(Variable(Kernels.slice(pixels, axis: 0, range: 5..<13))).imageToken.value
+        let joined = Kernels.concat([a, b], axis: 0)
+        var same = 0
+        for i in 0..<whole.count where whole[flat: i] == joined[flat: i] { same += 1 }
+        print("batch-invariance: \(same)/\(whole.count) identical")
+    }
+}

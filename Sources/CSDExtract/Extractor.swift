@@ -1,0 +1,119 @@
+import CSDAutograd
+import CSDBackbones
+import CSDData
+import CSDFeatureStore
+import CSDImage
+import CSDTensor
+import Foundation
+import Logging
+
+/// Phase one: a backbone's forward over the splits of a data set, appended batch by batch to a
+/// crash-safe feature cache (resumable, shardable).
+public final class Extractor {
+    public let request: ExtractionRequest
+    let logger: Logger
+    let makeProgress: ProgressFactory
+
+    public init(request: ExtractionRequest, logger: Logger,
+                progress: @escaping ProgressFactory = { _, _, _ in SilentProgress() }) {
+        self.request = request
+        self.logger = logger
+        self.makeProgress = progress
+    }
+
+    /// The preprocessing a family's reference processor applies, with `--image-size` honoured.
+    public static func preprocessing(for model: any Backbone, imageSize: Int?) -> Preprocessing {
+        // Tiny random models (demos) run at their own native size unless told otherwise.
+        let size = imageSize ?? min(224, model.nativeImageSize)
+        switch model.family {
+        case .dinov2:
+            // DINOv2's processor resizes the short side to 256 for a 224 crop: keep that ratio.
+            let resize = Int((Double(size) * 256 / 224).rounded())
+            return Preprocessing.dinov2.resizing(to: .shortestEdge(resize)).cropping(to: .init(size))
+        case .clip:
+            return Preprocessing.clip.resizing(to: .shortestEdge(size)).cropping(to: .init(size))
+        case .radio:
+            let multiple = max(model.patchSize, (size / model.patchSize) * model.patchSize)
+            return Preprocessing.radio(size: multiple, patchSize: model.patchSize)
+        }
+    }
+
+    public func run() throws -> [SplitOutcome] {
+        let reference = try ModelReference(request.model)
+        let dataset = try DatasetRegistry.open(request.dataset)
+        for name in request.splits where !dataset.splitNames.contains(name) {
+            throw DatasetError(file: request.dataset, "no split '\(name)' (available: \(dataset.splitNames.joined(separator: ", ")))")
+        }
+        var options = BackboneOptions()
+        if request.token == .imageEmbeds { options.clipImageEmbeds = true }
+        let model = try reference.load(options: options)
+        if request.token == .imageEmbeds && model.family != .clip {
+            throw BackboneConfigError(file: request.model, "--token image-embeds exists for CLIP only")
+        }
+        model.isTraining = false
+        let preprocessing = Self.preprocessing(for: model, imageSize: request.imageSize)
+        try preprocessing.validate()
+        let tokenName: String
+        switch request.token {
+        case .image: tokenName = [.dinov2: "cls", .clip: "pooler", .radio: "summary"][model.family]!
+        case .imageEmbeds: tokenName = "image_embeds"
+        case .patchMean: tokenName = "patch_mean"
+        }
+        let dimension = request.token == .patchMean
+            ? (model.namedParameters().first { $0.key.hasSuffix("norm1.weight") }?.variable.shape[0] ?? model.imageTokenDimension)
+            : model.imageTokenDimension
+        logger.info("model \(reference.id) (\(model.family.rawValue), \(model.parameterCount) parameters), computing weights SHA-256")
+        let provenance = CacheProvenance(
+            modelID: reference.id, weightsSHA256: try reference.weightsDigest(), token: tokenName,
+            preprocessing: try CacheProvenance.preprocessingJSON(preprocessing), datasetID: dataset.id,
+            datasetFingerprint: dataset.fingerprint, toolVersion: ToolVersion.current, dtype: request.dtype,
+            featureDim: dimension)
+
+        var outcomes: [SplitOutcome] = []
+        for name in request.splits {
+            outcomes.append(try extract(split: try dataset.split(name), model: model, preprocessing: preprocessing,
+                                        provenance: provenance))
+        }
+        return outcomes
+    }
+
+    func extract(split: any DatasetSplit, model: any Backbone, preprocessing: Preprocessing,
+                 provenance: CacheProvenance) throws -> SplitOutcome {
+        let rows = min(split.count, request.limit ?? split.count)
+        let spec = FeatureSplitSpec(name: split.name, rows: rows, classNames: split.classNames,
+                                    attributeNames: split.attributeNames)
+        let range = request.shard.map { ShardPlan.range(shard: $0.index, of: $0.count, rows: rows) }
+        let writer = try FeatureCacheWriter(url: request.output, provenance: provenance, split: spec, rowRange: range,
+                                            options: .init(compression: request.compression, overwrite: request.overwrite))
+        let covered = range ?? 0..<rows
+        if writer.isSplitComplete {
+            logger.info("\(split.name): already complete in \(request.output.path) (\(covered.count) rows)")
+            try writer.finish()
+            return SplitOutcome(split: split.name, status: .alreadyComplete, rows: covered.count, newRows: 0, seconds: 0)
+        }
+        let todo = writer.remainingRows
+        let resumed = writer.committedRows > 0
+        if resumed { logger.info("\(split.name): resuming at row \(todo.lowerBound) (\(writer.committedRows) rows committed)") }
+        let progress = makeProgress(split.name, covered.count, writer.committedRows)
+        let started = Date()
+        let prefetcher = BatchPrefetcher(reader: try split.reader(range: todo), preprocessing: preprocessing,
+                                         batchSize: request.batchSize, attributeNames: split.attributeNames)
+        do {
+            while let batch = try prefetcher.next() {
+                let output = GradMode.withoutGradients { model(Variable(batch.pixels)) }
+                let features = request.token == .patchMean ? output.patchMean.value : output.imageToken.value
+                try writer.append(indices: batch.indices, labels: batch.labels, features: features,
+                                  attributes: batch.attributes)
+                progress.advance(by: batch.indices.count)
+            }
+        } catch {
+            prefetcher.cancel()
+            throw error
+        }
+        progress.finish()
+        try writer.finish()
+        let seconds = Date().timeIntervalSince(started)
+        return SplitOutcome(split: split.name, status: resumed ? .resumed : .extracted, rows: covered.count,
+                            newRows: todo.count, seconds: seconds)
+    }
+}

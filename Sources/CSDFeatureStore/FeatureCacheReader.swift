@@ -1,0 +1,238 @@
+import CSDHDF5
+import CSDTensor
+import Foundation
+
+/// Reads a feature cache (see `CacheSchema`). Opening checks the provenance; each data access
+/// checks that the split exists, is complete and has the shapes and types the schema promises.
+public final class FeatureCacheReader: @unchecked Sendable {
+    public let url: URL
+    public let provenance: CacheProvenance
+    /// Group names at the root, sorted.
+    public let splitNames: [String]
+    /// Whether shard splits (a row range of the split) may be read as they are.
+    public let allowsShards: Bool
+    let file: HDF5File
+
+    /// Opens `url` read-only. Shard files are refused at data access unless `allowShards`.
+    public init(url: URL, allowShards: Bool = false) throws {
+        self.url = url
+        self.allowsShards = allowShards
+        guard FileIO.exists(url) else { throw FeatureCacheError.io(path: url.path, operation: "open", code: ENOENT) }
+        do {
+            file = try HDF5File(opening: url.path, mode: .readOnly)
+        } catch let error as HDF5Error {
+            throw FeatureCacheError.notACache(path: url.path, reason: error.message)
+        }
+        provenance = try Self.readProvenance(file, path: url.path)
+        splitNames = try file.members().filter { $0.kind == .group }.map(\.name)
+    }
+
+    public var dimension: Int { provenance.featureDim }
+    public var dtype: FeatureDType { provenance.dtype }
+
+    /// The split's group attributes.
+    public func splitInfo(_ split: String) throws -> FeatureSplitInfo {
+        let group = try openSplit(split)
+        let path = url.path
+        func int(_ name: String) throws -> Int {
+            guard try group.hasAttribute(name) else {
+                throw FeatureCacheError.malformed(path: path, reason: "split \"\(split)\" has no \(name) attribute")
+            }
+            return Int(try group.int64Attribute(name))
+        }
+        let rows = try int(CacheSchema.rowsAttribute)
+        let committed = try int(CacheSchema.committedRowsAttribute)
+        let classNames = try group.hasAttribute(CacheSchema.classNamesAttribute)
+            ? group.stringArrayAttribute(CacheSchema.classNamesAttribute) : []
+        var rowRange: Range<Int>?
+        if try group.hasAttribute(CacheSchema.rowRangeStartAttribute) {
+            let start = try int(CacheSchema.rowRangeStartAttribute), end = try int(CacheSchema.rowRangeEndAttribute)
+            guard 0 <= start, start <= end, end <= rows else {
+                throw FeatureCacheError.malformed(path: path, reason: "split \"\(split)\" has row range \(start)..<\(end) of \(rows) rows")
+            }
+            rowRange = start..<end
+        }
+        let attributeNames = group.contains(CacheSchema.attributesGroup)
+            ? try group.openGroup(CacheSchema.attributesGroup).memberNames() : []
+        return FeatureSplitInfo(spec: FeatureSplitSpec(name: split, rows: rows, classNames: classNames,
+                                                       attributeNames: attributeNames),
+                                committedRows: committed, rowRange: rowRange)
+    }
+
+    /// Rows stored for the split (after checking it is complete).
+    public func rows(_ split: String) throws -> Int { try readableSplit(split).info.committedRows }
+
+    public func classNames(_ split: String) throws -> [String] { try splitInfo(split).spec.classNames }
+
+    /// All features of the split as float32 [N, D] (float16 files are converted).
+    public func features(_ split: String) throws -> Tensor {
+        let rows = try readableSplit(split).info.committedRows
+        return try features(split, rows: 0..<rows)
+    }
+
+    /// Features of `rows` (positions in the file's split) as float32 [rows.count, D].
+    public func features(_ split: String, rows: Range<Int>) throws -> Tensor {
+        let opened = try readableSplit(split)
+        guard rows.lowerBound >= 0, rows.upperBound <= opened.info.committedRows else {
+            throw FeatureCacheError.invalidRequest(
+                path: url.path, reason: "rows \(rows.lowerBound)..<\(rows.upperBound) of split \"\(split)\" with \(opened.info.committedRows) rows")
+        }
+        var tensor = Tensor(uninitializedShape: [rows.count, dimension])
+        try tensor.withUnsafeMutableBufferPointer { out in
+            try readFeatures(opened.features, rows, into: out)
+        }
+        return tensor
+    }
+
+    public func labels(_ split: String) throws -> [Int] {
+        try readableSplit(split).labels.read(as: Int64.self).map { Int($0) }
+    }
+
+    /// Each row's position in the source split.
+    public func indices(_ split: String) throws -> [Int] {
+        try readableSplit(split).index.read(as: Int64.self).map { Int($0) }
+    }
+
+    /// The per-sample attributes by name (empty when the split has none).
+    public func attributes(_ split: String) throws -> [String: [Float]] {
+        let opened = try readableSplit(split)
+        var out: [String: [Float]] = [:]
+        for (name, dataset) in try attributeDatasets(opened) { out[name] = try dataset.read(as: Float.self) }
+        return out
+    }
+
+    /// Throws `nonFinite` at the first NaN or infinity in any split's features.
+    public func validateFinite() throws {
+        for split in splitNames {
+            let opened = try readableSplit(split)
+            let rows = opened.info.committedRows, dim = dimension
+            let blockRows = max(1, (8 << 20) / max(1, dim * 4))
+            var start = 0
+            var block = [Float](repeating: 0, count: blockRows * dim)
+            while start < rows {
+                let range = start..<min(rows, start + blockRows)
+                try block.withUnsafeMutableBufferPointer { buffer in
+                    let out = UnsafeMutableBufferPointer(rebasing: buffer[0..<(range.count * dim)])
+                    try readFeatures(opened.features, range, into: out)
+                    for i in 0..<out.count where !out[i].isFinite {
+                        throw FeatureCacheError.nonFinite(path: url.path, split: split, row: range.lowerBound + i / dim,
+                                                          column: i % dim, value: out[i])
+                    }
+                }
+                start = range.upperBound
+            }
+        }
+    }
+
+    // MARK: Internals shared with the writer and the merge
+
+    /// A split's datasets, checked against the schema.
+    struct OpenedSplit {
+        let info: FeatureSplitInfo
+        let group: HDF5Group
+        let features: HDF5Dataset
+        let labels: HDF5Dataset
+        let index: HDF5Dataset
+    }
+
+    func openSplit(_ split: String) throws -> HDF5Group {
+        guard splitNames.contains(split) else {
+            throw FeatureCacheError.missingSplit(path: url.path, split: split, available: splitNames)
+        }
+        return try file.openGroup(split)
+    }
+
+    /// The split, refused if incomplete (or a shard, unless shards are allowed).
+    func readableSplit(_ split: String) throws -> OpenedSplit {
+        let info = try splitInfo(split)
+        if !info.isComplete || (info.isShard && !allowsShards) {
+            throw FeatureCacheError.incompleteSplit(path: url.path, split: split, committedRows: info.committedRows,
+                                                    rows: info.spec.rows, rowRange: info.rowRange)
+        }
+        let group = try openSplit(split)
+        let path = url.path
+        func dataset(_ name: String, _ shape: [Int], _ types: [HDF5ElementType]) throws -> HDF5Dataset {
+            guard group.contains(name) else {
+                throw FeatureCacheError.malformed(path: path, reason: "split \"\(split)\" has no \(name) dataset")
+            }
+            let d = try group.openDataset(name)
+            let actual = try d.shape
+            guard actual == shape, types.contains(d.elementType) else {
+                throw FeatureCacheError.malformed(
+                    path: path, reason: "\(split)/\(name) is \(d.elementType.rawValue) \(actual), expected \(types.map(\.rawValue).joined(separator: "|")) \(shape)")
+            }
+            return d
+        }
+        let n = info.committedRows
+        let featureType: HDF5ElementType = dtype == .f32 ? .float32 : .float16
+        return OpenedSplit(info: info, group: group,
+                           features: try dataset(CacheSchema.featuresName, [n, dimension], [featureType]),
+                           labels: try dataset(CacheSchema.labelsName, [n], [.int64]),
+                           index: try dataset(CacheSchema.indexName, [n], [.int64]))
+    }
+
+    /// The split's attribute datasets by name (sorted), each checked to be float32 [N].
+    func attributeDatasets(_ opened: OpenedSplit) throws -> [(String, HDF5Dataset)] {
+        guard opened.group.contains(CacheSchema.attributesGroup) else { return [] }
+        let group = try opened.group.openGroup(CacheSchema.attributesGroup)
+        return try group.memberNames().map { name in
+            let d = try group.openDataset(name)
+            guard try d.shape == [opened.info.committedRows], d.elementType == .float32 else {
+                throw FeatureCacheError.malformed(
+                    path: url.path, reason: "\(opened.info.name)/attributes/\(name) is \(d.elementType.rawValue) \(try d.shape), expected float32 [\(opened.info.committedRows)]")
+            }
+            return (name, d)
+        }
+    }
+
+    /// Reads features as float32, converting float16 in blocks.
+    func readFeatures(_ dataset: HDF5Dataset, _ rows: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) throws {
+        if dataset.elementType == .float32 {
+            try dataset.readRows(rows, into: out)
+            return
+        }
+        let dim = dimension, blockRows = max(1, (4 << 20) / max(1, dim * 2))
+        var half = [UInt16](repeating: 0, count: min(rows.count, blockRows) * dim)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let block = start..<min(rows.upperBound, start + blockRows)
+            let n = block.count * dim, offset = (start - rows.lowerBound) * dim
+            try half.withUnsafeMutableBufferPointer { buffer in
+                let raw = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[0..<(n * 2)])
+                try dataset.readRows(block, into: raw, as: .float16)
+                HalfFloat.convert(UnsafeBufferPointer(rebasing: buffer[0..<n]),
+                                  to: UnsafeMutableBufferPointer(rebasing: out[offset..<(offset + n)]))
+            }
+            start = block.upperBound
+        }
+    }
+
+    static func readProvenance(_ file: HDF5File, path: String) throws -> CacheProvenance {
+        typealias Key = CacheProvenance.CodingKeys
+        guard try file.hasAttribute(Key.schemaVersion.rawValue) else {
+            throw FeatureCacheError.notACache(path: path, reason: "no schema_version attribute")
+        }
+        let version = try Int(file.int64Attribute(Key.schemaVersion.rawValue))
+        guard version == CacheProvenance.currentSchemaVersion else {
+            throw FeatureCacheError.unsupportedSchema(path: path, version: version)
+        }
+        func string(_ key: Key) throws -> String {
+            guard try file.hasAttribute(key.rawValue) else {
+                throw FeatureCacheError.malformed(path: path, reason: "no \(key.rawValue) root attribute")
+            }
+            return try file.stringAttribute(key.rawValue)
+        }
+        guard let dtype = FeatureDType(rawValue: try string(.dtype)) else {
+            throw FeatureCacheError.malformed(path: path, reason: "dtype \"\(try string(.dtype))\" is not f32 or f16")
+        }
+        guard try file.hasAttribute(Key.featureDim.rawValue) else {
+            throw FeatureCacheError.malformed(path: path, reason: "no feature_dim root attribute")
+        }
+        return CacheProvenance(schemaVersion: version, modelID: try string(.modelID),
+                               weightsSHA256: try string(.weightsSHA256), token: try string(.token),
+                               preprocessing: try string(.preprocessing), datasetID: try string(.datasetID),
+                               datasetFingerprint: try string(.datasetFingerprint),
+                               toolVersion: try string(.toolVersion), dtype: dtype,
+                               featureDim: Int(try file.int64Attribute(Key.featureDim.rawValue)))
+    }
+}

@@ -1,0 +1,157 @@
+import CSDAutograd
+import CSDBackbones
+import CSDData
+import CSDExtract
+import CSDFeatureStore
+import CSDImage
+import CSDTensor
+import Foundation
+import Logging
+import Testing
+
+/// Extraction end to end on the generated `synthetic` data set with a small random-weight ViT.
+struct ExtractTests {
+    static let model = "random:vit-tiny"
+    static let dataset = "synthetic:?train=48&test=20&size=32&seed=4"
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("csd-extract-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func extract(_ out: URL, shard: (Int, Int)? = nil, batchSize: Int = 8, splits: [String] = ["train", "test"],
+                        dtype: FeatureDType = .f32) throws -> [SplitOutcome] {
+        var request = ExtractionRequest(model: model, dataset: dataset, splits: splits, output: out)
+        request.batchSize = batchSize
+        request.shard = shard.map { (index: $0.0, count: $0.1) }
+        request.dtype = dtype
+        return try Extractor(request: request, logger: Logger(label: "test")).run()
+    }
+
+    @Test func tokensEqualTheBackboneForwardOnTheSameImages() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("cache.h5")
+        _ = try Self.extract(out)
+
+        let reader = try FeatureCacheReader(url: out)
+        let backbone = try ModelReference(Self.model).load()
+        let split = try DatasetRegistry.open(Self.dataset).split("test")
+        var samples = try split.reader(range: 0..<split.count)
+        var images: [Image] = [], labels: [Int] = []
+        while let s = try samples.next() { images.append(s.image); labels.append(s.label) }
+        let pixels = try Extractor.preprocessing(for: backbone, imageSize: nil)(images)
+        let expected = GradMode.withoutGradients { backbone(Variable(pixels)).imageToken.value }
+        let cached = try reader.features("test")
+        #expect(cached.shape == expected.shape)
+        var worst: Float = 0
+        for i in 0..<cached.count { worst = max(worst, abs(cached[flat: i] - expected[flat: i])) }
+        #expect(worst <= 1e-5, "cached tokens differ from the forward by \(worst)")
+        #expect(try reader.labels("test") == labels)
+        #expect(try reader.indices("test") == Array(0..<split.count))
+        #expect(try reader.rows("train") == 48)
+        #expect(reader.provenance.modelID == "random:vit-tiny:seed=0")
+        #expect(!(try reader.attributes("train")).isEmpty)
+    }
+
+    @Test func rerunningACompleteRequestDoesNothing() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("cache.h5")
+        _ = try Self.extract(out)
+        let before = try Data(contentsOf: out)
+        let outcomes = try Self.extract(out)
+        #expect(outcomes.allSatisfy { $0.status == .alreadyComplete })
+        #expect(try Data(contentsOf: out) == before)
+    }
+
+    @Test func mismatchedRequestIsRefusedAndTheFileKept() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("cache.h5")
+        _ = try Self.extract(out, splits: ["test"])
+        let before = try Data(contentsOf: out)
+        do {
+            _ = try Self.extract(out, splits: ["test"], dtype: .f16)
+            Issue.record("a request with another dtype was accepted")
+        } catch {
+            #expect("\(error)".contains("dtype"), "error does not say what differs: \(error)")
+        }
+        #expect(try Data(contentsOf: out) == before)
+    }
+
+    @Test func shardedAndMergedEqualsUnshardedBitForBit() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let whole = dir.appendingPathComponent("whole.h5")
+        _ = try Self.extract(whole)
+        var shards: [URL] = []
+        for k in 0..<3 {
+            let url = dir.appendingPathComponent("cache.shard-\(k + 1)-of-3.h5")
+            _ = try Self.extract(url, shard: (k, 3))
+            shards.append(url)
+        }
+        let merged = dir.appendingPathComponent("merged.h5")
+        try FeatureCacheMerge.merge(shards: shards, into: merged)
+        let (a, b) = (try FeatureCacheReader(url: whole), try FeatureCacheReader(url: merged))
+        #expect(a.provenance == b.provenance)
+        for split in ["train", "test"] {
+            #expect(try a.features(split).scalars.map(\.bitPattern) == b.features(split).scalars.map(\.bitPattern))
+            #expect(try a.labels(split) == b.labels(split))
+            #expect(try a.indices(split) == b.indices(split))
+            #expect(try a.attributes(split) == b.attributes(split))
+        }
+    }
+
+    /// A real SIGKILL of a child `extract` process mid-run, then the same command again: the
+    /// result equals an uninterrupted run, with no row lost or duplicated.
+    @Test func killedRunResumesToTheSameResult() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("extract")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "extract binary not built at \(binary.path)")
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dataset = "synthetic:?train=200&test=8&size=32&seed=9"
+        func command(_ out: URL) -> Process {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = ["--model", Self.model, "--dataset", dataset, "--split", "train", "--out", out.path,
+                           "--batch-size", "4", "--threads", "1", "--quiet"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            return p
+        }
+        let reference = dir.appendingPathComponent("reference.h5")
+        let uninterrupted = command(reference)
+        try uninterrupted.run()
+        uninterrupted.waitUntilExit()
+        #expect(uninterrupted.terminationStatus == 0)
+
+        let out = dir.appendingPathComponent("killed.h5")
+        let records = URL(fileURLWithPath: out.path + ".train.journal/records.bin")
+        let victim = command(out)
+        try victim.run()
+        // Wait until some batches are durable, then kill without warning.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: records.path)[.size] as? Int) ?? 0
+            if size > 0 && victim.isRunning { break }
+            usleep(20_000)
+        }
+        usleep(150_000)
+        #expect(victim.isRunning, "the run finished before it could be killed; make the data set larger")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        #expect(victim.terminationReason == .uncaughtSignal)
+        #expect(!FileManager.default.fileExists(atPath: out.path), "a killed run must not leave a final file")
+
+        let resumed = command(out)
+        try resumed.run()
+        resumed.waitUntilExit()
+        #expect(resumed.terminationStatus == 0)
+        let (a, b) = (try FeatureCacheReader(url: reference), try FeatureCacheReader(url: out))
+        #expect(try a.features("train").scalars.map(\.bitPattern) == b.features("train").scalars.map(\.bitPattern))
+        #expect(try a.labels("train") == b.labels("train"))
+        #expect(try b.indices("train") == Array(0..<200))
+    }
+}

@@ -1,0 +1,95 @@
+import CSDFeatureStore
+import CSDHDF5
+import Foundation
+import Testing
+
+@Suite struct FeatureCacheReaderErrorTests {
+    @Test func anHDF5FileWithoutSchemaIsNotACache() throws {
+        let dir = TemporaryDirectory()
+        let url = dir.file("plain.h5")
+        do {
+            let file = try HDF5File(creating: url)
+            _ = try file.createDataset("images", type: .uint8, shape: [2, 4])
+        }
+        let error = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: url) }
+        #expect(error == .notACache(path: url.path, reason: "no schema_version attribute"))
+        #expect(throws: FeatureCacheError.self) { try CacheInspector.describe(url) }
+    }
+
+    @Test func aTextFileOrATruncatedCacheGivesAClearError() throws {
+        let dir = TemporaryDirectory()
+        let text = dir.file("notes.h5")
+        try Data("hello".utf8).write(to: text)
+        let e1 = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: text) }
+        #expect(e1 == .notACache(path: text.path, reason: "not an HDF5 file"))
+
+        let cache = dir.file("cache.h5")
+        try CacheFixtures.write(cache, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 500))
+        let bytes = try Data(contentsOf: cache)
+        let cut = dir.file("cut.h5")
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        let e2 = #expect(throws: (any Error).self) {
+            let reader = try FeatureCacheReader(url: cut)
+            _ = try reader.features("train")
+        }
+        #expect("\(e2!)".contains(cut.path))
+
+        // A writer refuses to build on it, unless told to replace it.
+        #expect(throws: (any Error).self) {
+            try FeatureCacheWriter(url: cut, provenance: CacheFixtures.provenance(), split: CacheFixtures.split("test", rows: 5))
+        }
+        try CacheFixtures.write(cut, provenance: CacheFixtures.provenance(), split: CacheFixtures.split("test", rows: 5),
+                                options: .init(overwrite: true, syncEachBatch: false))
+        #expect(try FeatureCacheReader(url: cut).splitNames == ["test"])
+    }
+
+    @Test func missingAndIncompleteSplitsAreNamed() throws {
+        let dir = TemporaryDirectory()
+        let url = dir.file("c.h5")
+        try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 20))
+        let reader = try FeatureCacheReader(url: url)
+        let missing = #expect(throws: FeatureCacheError.self) { try reader.labels("test") }
+        #expect(missing == .missingSplit(path: url.path, split: "test", available: ["train"]))
+        #expect(missing?.description == "\(url.path): no split \"test\" (the file has: train)")
+
+        // A file whose split says fewer rows are committed than it has (written by hand).
+        let partial = dir.file("partial.h5")
+        try FileManager.default.copyItem(at: url, to: partial)
+        do {
+            let file = try HDF5File(opening: partial, mode: .readWrite)
+            try file.openGroup("train").setAttribute("committed_rows", .int64(12))
+        }
+        let e = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: partial).features("train") }
+        #expect(e == .incompleteSplit(path: partial.path, split: "train", committedRows: 12, rows: 20, rowRange: nil))
+        #expect(e?.description.contains("incomplete: 12 of 20 rows") == true)
+    }
+
+    @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {
+        let dir = TemporaryDirectory()
+        let url = dir.file("nan.h5")
+        let provenance = CacheFixtures.provenance(dim: 4)
+        let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 10, attributes: []),
+                                            options: .init(allowNonFinite: true))
+        var features = (0..<40).map { Float($0) }
+        features[7 * 4 + 3] = .infinity
+        try features.withUnsafeBufferPointer {
+            try writer.append(indices: Array(0..<10), labels: [Int](repeating: 1, count: 10), features: $0)
+        }
+        try writer.finish()
+        let reader = try FeatureCacheReader(url: url)
+        let error = #expect(throws: FeatureCacheError.self) { try reader.validateFinite() }
+        #expect(error == .nonFinite(path: url.path, split: "train", row: 7, column: 3, value: .infinity))
+    }
+
+    @Test func anotherSchemaVersionIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let url = dir.file("v2.h5")
+        try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 3))
+        do {
+            let file = try HDF5File(opening: url, mode: .readWrite)
+            try file.setAttribute("schema_version", .int64(2))
+        }
+        let error = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: url) }
+        #expect(error == .unsupportedSchema(path: url.path, version: 2))
+    }
+}
