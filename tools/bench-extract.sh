@@ -33,7 +33,7 @@ status=0
 for n in $sizes; do
     /usr/bin/time -f "%M" -o "$tmp/rss.$n" "$bin/extract" --model "$model" --dataset "synthetic:?train=$n&test=1&size=224" \
         --split train --out "$tmp/cache.$n.h5" --batch-size 32 --threads "$threads" 2>"$tmp/log.$n"
-    rate=$(grep -o 'train: extracted.*(\([0-9.]*\) images/s' "$tmp/log.$n" | grep -o '[0-9.]* images/s' | grep -o '[0-9.]*')
+    rate=$(python3 -c 'import re,sys; print(re.search(r"train: extracted.*new, ([0-9.]+) images/s", open(sys.argv[1]).read()).group(1))' "$tmp/log.$n")
     rss=$(( $(cat "$tmp/rss.$n") / 1024 ))
     line=$(python3 -c "r,f,t=$rate,$forward,$torch; print(f'| {$n} | {r:.2f} | $rss | {f:.2f} | {t:.2f} | {r/f:.2f} | {r/t:.2f}x |'); import sys; sys.exit(0 if r >= 0.9*f else 1)") || status=1
     echo "$line"
