@@ -66,6 +66,9 @@ let package = Package(
             "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
+        // Phase two, frozen backbone: heads and training on cached tokens, sweeps, and their
+        // reporting (results.jsonl, CSV, Markdown summary, SVG plot).
+        .target(name: "CSDProbe", dependencies: ["CSDNN", "CSDFeatureStore"], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
             "CSDTensor",
@@ -74,7 +77,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
-        .executableTarget(name: "probe", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe"], swiftSettings: optimized),
         .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
         .executableTarget(name: "vit-demo", dependencies: ["CSDNN"],
                           path: "Sources/Examples/vit-demo", swiftSettings: optimized),
@@ -101,6 +104,8 @@ let package = Package(
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
     ],

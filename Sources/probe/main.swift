@@ -1,24 +1,120 @@
 import CSDCLI
+import CSDProbe
+import CSDTensor
+import Foundation
 
-/// Phase 2, frozen backbone: trains the heads on cached tokens. Placeholder for now.
+// Phase two, frozen backbone: the content-style heads and the baselines on cached tokens.
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Train content-style heads on cached [CLS] tokens (frozen backbone).",
-        discussion: """
-        Will read a feature cache written by extract, train the semi-supervised content-style \
-        encoder, decoder and discriminators (or the supervised baseline) over a grid of label \
-        counts and seeds, and write test error rates as a table, a plot and JSONL. Never loads \
-        a backbone.
+        abstract: "Train content-style heads and baselines on cached tokens, over label counts and seeds.",
+        subcommands: [Sweep.self, Merge.self, Report.self],
+        defaultSubcommand: Sweep.self)
+}
 
-        Status: placeholder. Implemented by the probe issue (heads, objective, sweeps); until \
-        then every run prints this text and exits with code 64.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a sweep (the default subcommand).",
+        discussion: """
+        Options of the method are given as name=value arguments (defaults in brackets): \
+        hidden [512], style_dim [32], disc_hidden [256], reconstruction [cosine|mse], \
+        decoder_content [predicted|label_when_known], class_prior [uniform|labeled], disc_steps [1], \
+        w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], standardize [true], lr [0.001], disc_lr [0.001], \
+        unlabeled_batch [256], labeled_batch [64], knn_k [20]. A restarted sweep skips the runs \
+        already in <out>/results.jsonl.
         """)
 
+    @Option(help: "Feature cache written by extract (needs train and test splits).") var cache: String
+    @Option(help: "Comma-separated methods: csd, supervised, linear, knn.") var methods = "csd,supervised"
+    @Option(help: "Comma-separated labeled-sample counts, or all.") var labels = "10,25,50,100,250,500,1000,all"
+    @Option(help: "Comma-separated seeds.") var seeds = "0,1,2"
+    @Option(help: "Passes over the unlabeled pool per run.") var epochs = 30
+    @Option(help: "Runs trained at the same time (default: one per thread).") var parallel: Int?
+    @Option(help: "Run every n-th cell only: shard k of n (1-based); join with `probe merge`.") var shard: String?
+    @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String
+    @Argument(help: "Method options as name=value.") var settings: [String] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws { Self.exitAsPlaceholder() }
+    func plan() throws -> SweepPlan {
+        let methods = try self.methods.split(separator: ",").map { name -> ProbeMethod in
+            guard let m = ProbeMethod(rawValue: String(name)) else {
+                throw ValidationError("unknown method '\(name)' (known: \(ProbeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return m
+        }
+        let labels = try self.labels.split(separator: ",").map { text -> Int? in
+            if text == "all" { return nil }
+            guard let n = Int(text), n > 0 else { throw ValidationError("--labels: '\(text)' is not a positive count or all") }
+            return n
+        }
+        let seeds = try self.seeds.split(separator: ",").map { text -> Int in
+            guard let s = Int(text), s >= 0 else { throw ValidationError("--seeds: '\(text)' is not a non-negative integer") }
+            return s
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        var options = MethodOptions()
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("'\(setting)' is not name=value") }
+            do { try options.set(parts[0], parts[1]) } catch { throw ValidationError("\(error)") }
+        }
+        var plan = SweepPlan(methods: methods, labels: labels, seeds: seeds, epochs: epochs, options: options)
+        if let shard {
+            let p = shard.split(separator: "/").compactMap { Int($0) }
+            guard p.count == 2, p[1] >= 1, (1...p[1]).contains(p[0]) else { throw ValidationError("--shard must be k/n, got \(shard)") }
+            plan.shard = (p[0] - 1, p[1])
+        }
+        return plan
+    }
+
+    func validate() throws { _ = try plan() }
+
+    func run() throws {
+        threading.apply()
+        let logger = logging.bootstrap(label: "probe")
+        let plan = try plan()
+        let data = try ProbeData(url: URL(fileURLWithPath: cache))
+        logger.info("cache \(cache): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
+        let directory = URL(fileURLWithPath: out)
+        let runner = try SweepRunner(data: data, plan: plan, directory: directory,
+                                     parallelRuns: parallel ?? Threads.count)
+        let cells = plan.cells.count
+        let progress = ProgressReporter(label: "sweep", total: cells, alreadyDone: 0, unit: "runs", quiet: logging.quiet)
+        let started = Date()
+        let new = try runner.run { row, _, _ in
+            logger.debug("\(row.runID): best \(row.bestTestError), final \(row.finalTestError), \(row.wallSeconds) s")
+            progress.advance(by: 1)
+        }
+        progress.finish()
+        logger.info("\(new.count) runs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (\(cells - new.count) already done)")
+        try Reports.write(directory: directory)
+        print(try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8))
+        print("plot: \(directory.appendingPathComponent("error_vs_labels.svg").path)")
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Join the results of sweep shards into one folder and redraw its reports.")
+    @Option(help: "The merged folder.") var out: String
+    @Argument(help: "Shard folders.") var shards: [String]
+
+    func run() throws {
+        try ResultsStore.merge(shards.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: out))
+        try Reports.write(directory: URL(fileURLWithPath: out))
+        print("merged \(shards.count) folders into \(out)")
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Redraw results.csv, summary.md and error_vs_labels.svg of a results folder.")
+    @Argument(help: "A results folder.") var folder: String
+
+    func run() throws {
+        try Reports.write(directory: URL(fileURLWithPath: folder))
+        print(try String(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("summary.md"), encoding: .utf8))
+    }
 }
 
 Probe.main()

@@ -32,9 +32,15 @@ public enum BackboneLoader {
                                            seed: UInt64 = 0) throws -> any Backbone {
         var rng = RandomStream(seed: seed)
         let model = try build(config: config, options: options, checkpoint: nil, rng: &rng)
-        // ViT-style initialisation: N(0, 0.02) everywhere, identity norms and layer scales.
+        // Linear and patch layers keep PyTorch's default initialisation (their constructors'):
+        // random features of a useful scale. Tokens and position tables get N(0, 0.02); norms
+        // and layer scales the identity.
         var draws = RandomStream(seed: seed, stream: 1)
-        for (_, p) in model.namedParameters() { p.value = .randomNormal(p.shape, std: 0.02, using: &draws) }
+        let layerParameters = Set(model.descendants.filter { $0 is Linear || $0 is PatchEmbed }
+            .flatMap { $0.localParameters.map { ObjectIdentifier($0.variable) } })
+        for (_, p) in model.namedParameters() where p.requiresGrad && !layerParameters.contains(ObjectIdentifier(p)) {
+            p.value = .randomNormal(p.shape, std: 0.02, using: &draws)
+        }
         for module in model.descendants {
             if let norm = module as? LayerNorm {
                 norm.weight.value = Tensor(repeating: 1, shape: norm.weight.shape)

@@ -1,0 +1,77 @@
+import CSDAutograd
+import CSDTensor
+
+/// The losses of METHOD.md for one batch: the encoder/decoder loss L and the discriminators'.
+public enum ContentStyleObjective {
+    public struct GeneratorTerms {
+        public let total: Variable
+        public let ce: Float, reconstruction: Float, adversarialContent: Float, adversarialStyle: Float
+        /// The codes of this batch, cut from the graph, for the discriminator step.
+        public let probabilities: Tensor
+        public let style: Tensor?
+    }
+
+    /// L = w_ce CE(labeled) + w_rec R(y, y_hat) + w_c A(Dc, p) + w_s A(Ds, s) over labeled rows
+    /// (first `labels.count` rows of `x`) and unlabeled rows together. `x` is the (standardised)
+    /// token batch and the reconstruction target.
+    public static func generatorLoss(model: ContentStyleModel, x: Variable, labels: [Int],
+                                     options o: MethodOptions) -> GeneratorTerms {
+        let b = x.shape[0], labeled = labels.count, k = model.classes
+        let (logits, s) = model.encode(x)
+        var total: Variable? = nil
+        func add(_ term: Variable, _ w: Float) { total = total.map { $0 + term * w } ?? term * w }
+        var ce: Float = 0, rec: Float = 0, advC: Float = 0, advS: Float = 0
+        if o.wCE > 0 && labeled > 0 {
+            let term = softmaxCrossEntropy(logits.slice(axis: 0, 0..<labeled), labels: labels)
+            ce = term.value.item
+            add(term, o.wCE)
+        }
+        let p = logits.softmax()
+        if let decoder = model.decoder, let s {
+            var c = p
+            if o.decoderContent == .labelWhenKnown && labeled > 0 {
+                var onehot = Tensor(zeros: [labeled, k])
+                for (i, y) in labels.enumerated() { onehot[flat: i * k + y] = 1 }
+                c = labeled < b ? concat([Variable(onehot), p.slice(axis: 0, labeled..<b)], axis: 0) : Variable(onehot)
+            }
+            let yHat = decoder(concat([c, s], axis: 1))
+            let target = x.detached()
+            let term = o.reconstruction == .cosine ? cosineDistance(yHat, target) : meanSquaredError(yHat, target)
+            rec = term.value.item
+            add(term, o.wRec)
+        }
+        if let dc = model.contentDiscriminator {
+            // Non-saturating generator loss: mean softplus(-D(q)).
+            let term = (-dc(p)).softplus().mean()
+            advC = term.value.item
+            add(term, o.wC)
+        }
+        if let ds = model.styleDiscriminator, let s {
+            let term = (-ds(s)).softplus().mean()
+            advS = term.value.item
+            add(term, o.wS)
+        }
+        let loss = total ?? (logits.sum() * 0)
+        return GeneratorTerms(total: loss, ce: ce, reconstruction: rec, adversarialContent: advC,
+                              adversarialStyle: advS, probabilities: p.value, style: s?.value)
+    }
+
+    /// BCE(Dc(prior one-hots), 1) + BCE(Dc(p), 0) + BCE(Ds(z), 1) + BCE(Ds(s), 0), with the codes
+    /// `p`, `s` constants (detached) and prior samples drawn by the caller.
+    public static func discriminatorLoss(model: ContentStyleModel, probabilities p: Tensor, style s: Tensor?,
+                                         priorOneHots: Tensor, gaussian z: Tensor?) -> Variable? {
+        var total: Variable? = nil
+        func add(_ term: Variable) { total = total.map { $0 + term } ?? term }
+        if let dc = model.contentDiscriminator {
+            let real = dc(Variable(priorOneHots)), fake = dc(Variable(p))
+            add(binaryCrossEntropyWithLogits(real, targets: Tensor(repeating: 1, shape: real.shape))
+                + binaryCrossEntropyWithLogits(fake, targets: Tensor(zeros: fake.shape)))
+        }
+        if let ds = model.styleDiscriminator, let s, let z {
+            let real = ds(Variable(z)), fake = ds(Variable(s))
+            add(binaryCrossEntropyWithLogits(real, targets: Tensor(repeating: 1, shape: real.shape))
+                + binaryCrossEntropyWithLogits(fake, targets: Tensor(zeros: fake.shape)))
+        }
+        return total
+    }
+}

@@ -1,0 +1,131 @@
+import CSDTensor
+import Foundation
+
+/// A grid of runs over methods, label counts and seeds on one cache, run in parallel (one run
+/// per core, each single-threaded: small heads use a core better alone than split in two),
+/// resumable (finished cells in results.jsonl are skipped) and shardable across machines.
+public struct SweepPlan: Sendable {
+    public var methods: [ProbeMethod]
+    /// nil = all labels.
+    public var labels: [Int?]
+    public var seeds: [Int]
+    public var epochs: Int
+    public var options: MethodOptions
+    /// 0-based shard and count: this process runs every `count`-th cell.
+    public var shard: (index: Int, count: Int)?
+
+    public init(methods: [ProbeMethod], labels: [Int?], seeds: [Int], epochs: Int, options: MethodOptions) {
+        self.methods = methods; self.labels = labels; self.seeds = seeds; self.epochs = epochs; self.options = options
+    }
+
+    /// Every cell, in a stable order (methods, then label counts, then seeds); kNN has no epochs.
+    public var cells: [RunSpec] {
+        var out: [RunSpec] = []
+        for m in methods { for n in labels { for s in seeds {
+            out.append(RunSpec(method: m, labels: n, seed: s, options: options, epochs: m == .knn ? 0 : epochs))
+        } } }
+        guard let shard else { return out }
+        return out.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+    }
+}
+
+public final class SweepRunner {
+    public let data: ProbeData
+    public let plan: SweepPlan
+    public let directory: URL
+    public let parallelRuns: Int
+    public let store: ResultsStore
+
+    /// Checks the plan against the data before any training: a label count larger than the
+    /// train split is refused.
+    public init(data: ProbeData, plan: SweepPlan, directory: URL, parallelRuns: Int) throws {
+        for case let n? in plan.labels where n > data.trainLabels.count || n < 1 {
+            throw OptionError("--labels \(n): the train split has \(data.trainLabels.count) samples")
+        }
+        for case let n? in plan.labels where n < data.classes {
+            throw OptionError("--labels \(n): fewer labels than the \(data.classes) classes (class-balanced subsets need at least one per class)")
+        }
+        self.data = data
+        self.plan = plan
+        self.directory = directory
+        self.parallelRuns = max(1, parallelRuns)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = ResultsStore(directory: directory)
+    }
+
+    /// Runs the cells not yet in results.jsonl; `onResult` is called (serially) after each run.
+    @discardableResult
+    public func run(onResult: @escaping (RunResult, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws -> [RunResult] {
+        let finished = try store.finishedRunIDs()
+        let todo = plan.cells.filter { !finished.contains($0.runID) }
+        try writeSubsets()
+        let lock = NSLock()
+        var results: [RunResult] = []
+        var firstError: Error?
+        var next = 0, done = 0
+        let workers = min(parallelRuns, max(todo.count, 1))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                lock.lock()
+                guard next < todo.count, firstError == nil else { lock.unlock(); return }
+                let spec = todo[next]
+                next += 1
+                lock.unlock()
+                let started = Date()
+                let outcome = Threads.withLimit(workers > 1 ? 1 : Threads.count) { ProbeTrainer.run(spec, data: data) }
+                let row = makeResult(spec, outcome, seconds: Date().timeIntervalSince(started))
+                lock.lock()
+                do {
+                    try store.append(row)
+                    results.append(row)
+                    done += 1
+                    onResult(row, done, todo.count)
+                } catch {
+                    firstError = firstError ?? error
+                }
+                lock.unlock()
+            }
+        }
+        if let firstError { throw firstError }
+        return results
+    }
+
+    func makeResult(_ spec: RunSpec, _ outcome: ProbeTrainer.Outcome, seconds: Double) -> RunResult {
+        let errors = outcome.testErrors
+        let best = errors.enumerated().min { $0.element < $1.element }
+        var options = spec.options.values
+        options["method"] = nil
+        let p = data.provenance
+        return RunResult(
+            runID: spec.runID, method: spec.method.rawValue, labels: outcome.labeledIndices.count,
+            labelsRequested: spec.labels.map(String.init) ?? "all", seed: spec.seed, options: options,
+            epochs: spec.epochs, finalTestError: errors.last ?? .nan, bestTestError: best?.element ?? .nan,
+            bestEpoch: (best?.offset ?? 0) + 1, validationChosenTestError: nil, testErrors: errors,
+            wallSeconds: seconds, toolVersion: ProbeVersion.current,
+            cache: ["path": data.url.path, "model_id": p.modelID, "dataset_id": p.datasetID, "token": p.token,
+                    "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue],
+            subsetFile: "subsets/seed-\(spec.seed).json", trainRows: data.trainLabels.count,
+            testRows: data.testLabels.count, backbone: "probe", timestamp: ISO8601DateFormatter().string(from: Date()))
+    }
+
+    /// subsets/seed-<s>.json: the labeled indices of every label count of the grid.
+    func writeSubsets() throws {
+        let folder = directory.appendingPathComponent("subsets")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for seed in plan.seeds {
+            var subsets: [String: [Int]] = [:]
+            for n in plan.labels {
+                subsets[n.map(String.init) ?? "all"] = n == nil ? [] :
+                    LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: n, seed: seed)
+            }
+            let object: [String: Any] = ["seed": seed, "note": "train-split indices; 'all' = every row",
+                                         "subsets": subsets]
+            let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            try json.write(to: folder.appendingPathComponent("seed-\(seed).json"), options: .atomic)
+        }
+    }
+}
+
+public enum ProbeVersion {
+    public static let current = "csd 0.3.0"
+}

@@ -1,0 +1,132 @@
+import CSDAutograd
+import CSDFeatureStore
+import CSDProbe
+import CSDTensor
+import Foundation
+import Testing
+
+/// A cache of Gaussian clusters: class c is centred on a random direction, so the tokens are
+/// separable; an optional NaN makes a broken cache.
+enum ClusterCache {
+    static func write(to url: URL, classes: Int = 4, train: Int = 400, test: Int = 200, dim: Int = 16,
+                      spread: Float = 0.3, poison: Bool = false, splits: [String] = ["train", "test"]) throws {
+        var rng = RandomStream(seed: 42)
+        let centres = Tensor.randomNormal([classes, dim], std: 2, using: &rng)
+        let provenance = CacheProvenance(modelID: "clusters", weightsSHA256: "none", token: "cls", preprocessing: "{}",
+                                         datasetID: "clusters", datasetFingerprint: "seed42", toolVersion: "test",
+                                         dtype: .f32, featureDim: dim)
+        for split in splits {
+            let rows = split == "train" ? train : test
+            var features = [Float](), labels = [Int]()
+            for i in 0..<rows {
+                let y = i % classes
+                labels.append(y)
+                for j in 0..<dim { features.append(centres[flat: y * dim + j] + spread * rng.normal()) }
+            }
+            if poison && split == "train" { features[5] = .nan }
+            let spec = FeatureSplitSpec(name: split, rows: rows, classNames: (0..<classes).map { "c\($0)" })
+            let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: spec,
+                                                options: .init(allowNonFinite: poison))
+            try writer.append(indices: Array(0..<rows), labels: labels, features: Tensor(features, shape: [rows, dim]))
+            try writer.finish()
+        }
+    }
+
+    static func temporary() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("csd-probe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+struct ProbeTests {
+    static func smallOptions() -> MethodOptions {
+        var o = MethodOptions()
+        o.hidden = 32; o.styleDim = 4; o.discHidden = 16; o.unlabeledBatch = 64; o.labeledBatch = 16
+        return o
+    }
+
+    @Test(arguments: [ProbeMethod.csd, .supervised, .linear, .knn])
+    func separableTokensReachNearZeroError(_ method: ProbeMethod) throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        let outcome = ProbeTrainer.run(RunSpec(method: method, labels: 40, seed: 0, options: Self.smallOptions(), epochs: 30),
+                                       data: data)
+        #expect(outcome.labeledIndices.count == 40)
+        #expect(outcome.testErrors.min()! <= 0.02, "\(method): errors \(outcome.testErrors)")
+    }
+
+    @Test func theSameSeedGivesTheSameNumbers() throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url, spread: 1.5)
+        let data = try ProbeData(url: url)
+        let spec = RunSpec(method: .csd, labels: 8, seed: 3, options: Self.smallOptions(), epochs: 2)
+        let a = ProbeTrainer.run(spec, data: data), b = ProbeTrainer.run(spec, data: data)
+        #expect(a.testErrors == b.testErrors)
+        #expect(a.labeledIndices == b.labeledIndices)
+    }
+
+    @Test func sweepWritesEveryOutputAndSkipsFinishedRuns() throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        let plan = SweepPlan(methods: [.csd, .supervised], labels: [8, nil], seeds: [0, 1], epochs: 1, options: Self.smallOptions())
+        let out = dir.appendingPathComponent("sweep")
+        let first = try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 2).run()
+        #expect(first.count == 8)
+        try Reports.write(directory: out)
+        for file in ["results.jsonl", "results.csv", "summary.md", "error_vs_labels.svg", "subsets/seed-0.json"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+        }
+        let again = try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 2).run()
+        #expect(again.isEmpty, "a finished sweep ran \(again.count) cells again")
+    }
+
+    @Test func badInputIsRefusedBeforeTraining() throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let onlyTrain = dir.appendingPathComponent("train-only.h5")
+        try ClusterCache.write(to: onlyTrain, splits: ["train"])
+        #expect { _ = try ProbeData(url: onlyTrain) } throws: { "\($0)".contains("no 'test' split") }
+
+        let poisoned = dir.appendingPathComponent("nan.h5")
+        try ClusterCache.write(to: poisoned, poison: true)
+        #expect { _ = try ProbeData(url: poisoned) } throws: { "\($0)".lowercased().contains("nan") || "\($0)".contains("finite") }
+
+        var options = MethodOptions()
+        #expect { try options.set("w_style", "1") } throws: { "\($0)".contains("unknown option 'w_style'") }
+        #expect { try options.set("reconstruction", "l1") } throws: { "\($0)".contains("cosine, mse") }
+
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        let tooMany = SweepPlan(methods: [.csd], labels: [10_000], seeds: [0], epochs: 1, options: options)
+        #expect { _ = try SweepRunner(data: data, plan: tooMany, directory: dir.appendingPathComponent("x"), parallelRuns: 1) }
+            throws: { "\($0)".contains("has 400 samples") }
+    }
+
+    @Test func subsetsAreClassBalancedAndNested() {
+        let labels = (0..<500).map { ($0 * 7) % 10 }
+        for seed in 0..<3 {
+            var previous: Set<Int> = []
+            for n in [10, 25, 50, 100, 250] {
+                let s = LabelSubsets.subset(labels: labels, classes: 10, size: n, seed: seed)
+                #expect(s.count == n)
+                var counts = [Int](repeating: 0, count: 10)
+                for i in s { counts[labels[i]] += 1 }
+                #expect(counts.max()! - counts.min()! <= 1, "n=\(n): \(counts)")
+                #expect(previous.isSubset(of: Set(s)), "subset of size \(n) does not contain the smaller one")
+                previous = Set(s)
+            }
+        }
+        #expect(LabelSubsets.subset(labels: labels, classes: 10, size: 10, seed: 0)
+                != LabelSubsets.subset(labels: labels, classes: 10, size: 10, seed: 1))
+    }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Write a plausible probe results folder, so analysis.py can be checked without the Swift tools.
+
+Usage: python make_sample_results.py OUT_DIR [--torn]
+
+Writes OUT_DIR/results.jsonl (rows exactly as the Swift `RunResult` encodes them: one compact JSON
+object per line, snake_case keys in sorted order, no `validation_chosen_test_error` key when there
+is none) and OUT_DIR/cache.h5, a tiny feature cache with the schema of
+Sources/CSDFeatureStore/CacheSchema.swift (root provenance attributes; /train and /test groups with
+features [N, D] float32, labels int64, index int64 and attributes rows, committed_rows,
+class_names). --torn appends half a row without its newline, as a killed sweep leaves it.
+Deterministic: same arguments, same bytes (numpy's seeded generator, no clock).
+"""
+import argparse
+import json
+import math
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+GRID = [10, 25, 50, 100, 250, 500, 1000, None]  # None = "all"
+SEEDS = [0, 1, 2]
+POOL = 60000
+CLASSES = [str(i) for i in range(10)]
+CACHE_ATTRS = {
+    "model_id": "facebook/dinov2-small",
+    "dataset_id": "mnist",
+    "token": "cls",
+}
+
+
+def swift_json(value):
+    """JSON as Swift's JSONEncoder writes it with .sortedKeys and .withoutEscapingSlashes:
+    compact, sorted keys, integral doubles without ".0", non-finite numbers as strings."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return '"NaN"'
+        if math.isinf(value):
+            return '"Infinity"' if value > 0 else '"-Infinity"'
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + swift_json(value[k]) for k in sorted(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(swift_json(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def options_for(method, labels):
+    base = {"hidden": "512", "style_dim": "32", "lr": "0.001", "unlabeled_batch": "256",
+            "labeled_batch": str(min(labels, 64)), "standardize": "true"}
+    if method == "csd":
+        base.update({"w_ce": "1.0", "w_rec": "1.0", "w_c": "0.1", "w_s": "0.1", "disc_lr": "0.001"})
+    return base
+
+
+def run_row(rng, backbone, method, labels, seed, cache_path):
+    n = labels or POOL
+    if method == "csd":
+        base = 0.30 * (n / 10) ** -0.55 + 0.015
+    else:
+        base = 0.55 * (n / 10) ** -0.45 + 0.02
+    if backbone == "finetune":
+        base *= 0.85
+    epochs = 30 if backbone == "probe" else 3
+    curve = [round(float(base * (1 + 1.5 * math.exp(-5 * (e + 1) / epochs)) * (1 + rng.normal(0, 0.05))), 4)
+             for e in range(epochs)]
+    best = min(curve)
+    requested = "all" if labels is None else str(labels)
+    row = {
+        "run_id": f"{method}-n{requested}-s{seed}" + ("" if backbone == "probe" else "-finetune"),
+        "method": method,
+        "labels": n,
+        "labels_requested": requested,
+        "seed": seed,
+        "options": options_for(method, n),
+        "epochs": epochs,
+        "final_test_error": curve[-1],
+        "best_test_error": best,
+        "best_epoch": curve.index(best) + 1,
+        "test_errors": curve,
+        "wall_seconds": round(float(2 + n ** 0.3 + rng.uniform(0, 1)), 3),
+        "tool_version": "sample",
+        "cache": {"path": cache_path, **CACHE_ATTRS, "feature_dim": "32", "dtype": "f32"},
+        "subset_file": f"subsets/seed-{seed}.json",
+        "train_rows": POOL,
+        "test_rows": 10000,
+        "backbone": backbone,
+        "timestamp": f"2025-01-01T00:{seed:02d}:00Z",
+    }
+    return row
+
+
+def write_results(out, torn):
+    rng = np.random.default_rng(0)
+    lines = []
+    cache_path = str(out / "cache.h5")
+    for backbone in ["probe", "finetune"]:
+        for method in ["csd", "supervised"]:
+            for labels in GRID:
+                for seed in SEEDS:
+                    lines.append(swift_json(run_row(rng, backbone, method, labels, seed, cache_path)))
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text += lines[0][: len(lines[0]) // 2]  # a killed writer's half line, no newline
+    (out / "results.jsonl").write_text(text, encoding="utf-8")
+    return len(lines)
+
+
+def write_cache(out, dim=32):
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 3, size=(len(CLASSES), dim)).astype(np.float32)
+    with h5py.File(out / "cache.h5", "w") as f:
+        f.attrs["schema_version"] = np.int64(1)
+        for key, value in CACHE_ATTRS.items():
+            f.attrs[key] = value
+        f.attrs["weights_sha256"] = "0" * 64
+        f.attrs["preprocessing"] = json.dumps({"size": 224, "crop": 224, "interpolation": "bicubic",
+                                               "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})
+        f.attrs["dataset_fingerprint"] = "sample"
+        f.attrs["tool_version"] = "sample"
+        f.attrs["dtype"] = "f32"
+        f.attrs["feature_dim"] = np.int64(dim)
+        for split, rows in [("train", 1000), ("test", 600)]:
+            labels = rng.integers(0, len(CLASSES), size=rows).astype(np.int64)
+            features = centres[labels] + rng.normal(0, 1, size=(rows, dim)).astype(np.float32)
+            g = f.create_group(split)
+            g.attrs["rows"] = np.int64(rows)
+            g.attrs["committed_rows"] = np.int64(rows)
+            g.attrs.create("class_names", CLASSES, dtype=h5py.string_dtype())
+            g.create_dataset("features", data=features.astype(np.float32), chunks=(min(rows, 512), dim),
+                             maxshape=(None, dim))
+            g.create_dataset("labels", data=labels, chunks=(min(rows, 512),), maxshape=(None,))
+            g.create_dataset("index", data=np.arange(rows, dtype=np.int64), chunks=(min(rows, 512),),
+                             maxshape=(None,))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--torn", action="store_true", help="end results.jsonl with a torn half line")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    count = write_results(args.out, args.torn)
+    write_cache(args.out)
+    print(f"wrote {count} rows to {args.out / 'results.jsonl'}{' (+ a torn line)' if args.torn else ''} "
+          f"and {args.out / 'cache.h5'}")
+
+
+if __name__ == "__main__":
+    main()
