@@ -79,8 +79,6 @@ let package = Package(
         .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
         .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe"], swiftSettings: optimized),
         .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
-        .executableTarget(name: "vit-demo", dependencies: ["CSDNN"],
-                          path: "Sources/Examples/vit-demo", swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
         .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
