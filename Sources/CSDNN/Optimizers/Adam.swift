@@ -51,15 +51,19 @@ public final class Adam {
         p.value.makeUnique()
         let pm = state.m.storage.pointer, pv = state.v.storage.pointer
         let pw = p.value.storage.pointer, pg = g.storage.pointer
+        // The decay choice is made outside the loops so that each loop is branch-free and vectorises.
+        let l2: Float = decoupled ? 0 : wd
+        let shrink: Float = decoupled ? 1 - lr * wd : 1
+        let inverseRoot = 1 / correction2Root
         Threads.parallelFor(p.value.count, grain: Grain.elementwise) { r in
+            if shrink != 1 { for i in r { pw[i] *= shrink } }
             for i in r {
-                var grad = pg[i]
-                if wd != 0 {
-                    if decoupled { pw[i] *= 1 - lr * wd } else { grad += wd * pw[i] }
-                }
-                pm[i] = b1 * pm[i] + (1 - b1) * grad
-                pv[i] = b2 * pv[i] + (1 - b2) * grad * grad
-                pw[i] -= stepSize * pm[i] / (pv[i].squareRoot() / correction2Root + eps)
+                let grad = pg[i] + l2 * pw[i]
+                let m = b1 * pm[i] + (1 - b1) * grad
+                let v = b2 * pv[i] + (1 - b2) * grad * grad
+                pm[i] = m
+                pv[i] = v
+                pw[i] -= stepSize * m / (v.squareRoot() * inverseRoot + eps)
             }
         }
         moments[id] = state
