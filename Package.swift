@@ -103,7 +103,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors"],
+        .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors", "CSDCLI"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
     ],

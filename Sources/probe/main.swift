@@ -25,43 +25,79 @@ struct Sweep: ParsableCommand {
         already in <out>/results.jsonl.
         """)
 
-    @Option(help: "Feature cache written by extract (needs train and test splits).") var cache: String
-    @Option(help: "Comma-separated methods: csd, supervised, linear, knn.") var methods = "csd,supervised"
-    @Option(help: "Comma-separated labeled-sample counts, or all.") var labels = "10,25,50,100,250,500,1000,all"
-    @Option(help: "Comma-separated seeds.") var seeds = "0,1,2"
-    @Option(help: "Passes over the unlabeled pool per run.") var epochs = 30
+    @Option(help: "A TOML file with any of the settings below (cache, methods, labels, seeds, epochs, parallel, shard, out) and an [options] table; command-line values win.")
+    var config: String?
+    @Option(help: "Feature cache written by extract (needs train and test splits).") var cache: String?
+    @Option(help: "Comma-separated methods: csd, supervised, linear, knn. [csd,supervised]") var methods: String?
+    @Option(help: "Comma-separated labeled-sample counts, or all. [10,25,50,100,250,500,1000,all]") var labels: String?
+    @Option(help: "Comma-separated seeds. [0,1,2]") var seeds: String?
+    @Option(help: "Passes over the unlabeled pool per run. [30]") var epochs: Int?
     @Option(help: "Runs trained at the same time (default: one per thread).") var parallel: Int?
     @Option(help: "Run every n-th cell only: shard k of n (1-based); join with `probe merge`.") var shard: String?
-    @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String
+    @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String?
     @Argument(help: "Method options as name=value.") var settings: [String] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
+    /// Command line, then the config file, then the defaults.
+    struct Resolved {
+        var cache: String, methods: String, labels: String, seeds: String, epochs: Int, parallel: Int?
+        var shard: String?, out: String, settings: [String]
+    }
+
+    func resolved() throws -> Resolved {
+        let file = try config.map { path -> ConfigFile in
+            do { return try ConfigFile(path: path) } catch { throw ValidationError("\(error)") }
+        }
+        if let file {
+            let known: Set<String> = ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard", "out"]
+            for (key, _) in file.entries where !known.contains(key) && !key.hasPrefix("options.") {
+                throw ValidationError("\(file.path): unknown setting '\(key)' (known: \(known.sorted().joined(separator: ", ")), and an [options] table)")
+            }
+        }
+        func text(_ cli: String?, _ key: String, _ fallback: String?) -> String? { cli ?? file?[key]?.description ?? fallback }
+        func number(_ cli: Int?, _ key: String) throws -> Int? {
+            if let cli { return cli }
+            guard let value = file?[key] else { return nil }
+            guard case .integer(let n) = value else { throw ValidationError("\(file!.path): '\(key)' must be an integer") }
+            return n
+        }
+        guard let cache = text(self.cache, "cache", nil) else { throw ValidationError("missing --cache (or cache = \"...\" in the config)") }
+        guard let out = text(self.out, "out", nil) else { throw ValidationError("missing --out (or out = \"...\" in the config)") }
+        let fromFile = (file?.table("options") ?? []).map { "\($0.key)=\($0.value)" }
+        return Resolved(cache: cache, methods: text(methods, "methods", "csd,supervised")!,
+                        labels: text(labels, "labels", "10,25,50,100,250,500,1000,all")!,
+                        seeds: text(seeds, "seeds", "0,1,2")!, epochs: try number(epochs, "epochs") ?? 30,
+                        parallel: try number(parallel, "parallel"), shard: text(shard, "shard", nil), out: out,
+                        settings: fromFile + settings)
+    }
+
     func plan() throws -> SweepPlan {
-        let methods = try self.methods.split(separator: ",").map { name -> ProbeMethod in
+        let r = try resolved()
+        let methods = try r.methods.split(separator: ",").map { name -> ProbeMethod in
             guard let m = ProbeMethod(rawValue: String(name)) else {
                 throw ValidationError("unknown method '\(name)' (known: \(ProbeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return m
         }
-        let labels = try self.labels.split(separator: ",").map { text -> Int? in
+        let labels = try r.labels.split(separator: ",").map { text -> Int? in
             if text == "all" { return nil }
             guard let n = Int(text), n > 0 else { throw ValidationError("--labels: '\(text)' is not a positive count or all") }
             return n
         }
-        let seeds = try self.seeds.split(separator: ",").map { text -> Int in
+        let seeds = try r.seeds.split(separator: ",").map { text -> Int in
             guard let s = Int(text), s >= 0 else { throw ValidationError("--seeds: '\(text)' is not a non-negative integer") }
             return s
         }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard r.epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         var options = MethodOptions()
-        for setting in settings {
+        for setting in r.settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("'\(setting)' is not name=value") }
             do { try options.set(parts[0], parts[1]) } catch { throw ValidationError("\(error)") }
         }
-        var plan = SweepPlan(methods: methods, labels: labels, seeds: seeds, epochs: epochs, options: options)
-        if let shard {
+        var plan = SweepPlan(methods: methods, labels: labels, seeds: seeds, epochs: r.epochs, options: options)
+        if let shard = r.shard {
             let p = shard.split(separator: "/").compactMap { Int($0) }
             guard p.count == 2, p[1] >= 1, (1...p[1]).contains(p[0]) else { throw ValidationError("--shard must be k/n, got \(shard)") }
             plan.shard = (p[0] - 1, p[1])
@@ -75,11 +111,13 @@ struct Sweep: ParsableCommand {
         threading.apply()
         let logger = logging.bootstrap(label: "probe")
         let plan = try plan()
+        let r = try resolved()
+        let cache = r.cache
         let data = try ProbeData(url: URL(fileURLWithPath: cache))
         logger.info("cache \(cache): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
-        let directory = URL(fileURLWithPath: out)
+        let directory = URL(fileURLWithPath: r.out)
         let runner = try SweepRunner(data: data, plan: plan, directory: directory,
-                                     parallelRuns: parallel ?? Threads.count)
+                                     parallelRuns: r.parallel ?? Threads.count)
         let cells = plan.cells.count
         let progress = ProgressReporter(label: "sweep", total: cells, alreadyDone: 0, unit: "runs", quiet: logging.quiet)
         let started = Date()
