@@ -57,7 +57,8 @@ public enum ContentStyleObjective {
     }
 
     /// BCE(Dc(prior one-hots), 1) + BCE(Dc(p), 0) + BCE(Ds(z), 1) + BCE(Ds(s), 0), with the codes
-    /// `p`, `s` constants (detached) and prior samples drawn by the caller.
+    /// `p`, `s` constants (detached; the trainer recomputes them with the updated encoder, as the
+    /// PyTorch reference does) and prior samples drawn by the caller.
     public static func discriminatorLoss(model: ContentStyleModel, probabilities p: Tensor, style s: Tensor?,
                                          priorOneHots: Tensor, gaussian z: Tensor?) -> Variable? {
         var total: Variable? = nil

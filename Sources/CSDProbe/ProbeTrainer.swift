@@ -106,17 +106,26 @@ public enum ProbeTrainer {
                 if spec.method == .csd, let model {
                     let ub = Array(poolOrder[(step * o.unlabeledBatch)..<min(pool, (step + 1) * o.unlabeledBatch)])
                     let x = Variable(gather(xTrain, lb + ub))
+                    // The generator step trains E and G only: the discriminators pass gradients
+                    // through but compute none for their own weights.
+                    for p in model.discriminatorParameters { p.requiresGrad = false }
                     let terms = ContentStyleObjective.generatorLoss(model: model, x: x, labels: yl, options: o)
                     model.zeroGrad()
                     terms.total.backward()
                     generatorOptimizer.step()
+                    for p in model.discriminatorParameters { p.requiresGrad = true }
                     if let discriminatorOptimizer {
+                        // The discriminators see the codes of the updated encoder (as the reference does).
+                        let fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
+                            let (logits, style) = model.encode(x)
+                            return (logits.softmax().value, style?.value)
+                        }
                         let rows = lb.count + ub.count
                         for _ in 0..<o.discSteps {
                             let oneHots = sampleOneHots(rows, prior: prior, rng: &priorRNG)
-                            let z = terms.style.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
+                            let z = fresh.1.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
                             guard let loss = ContentStyleObjective.discriminatorLoss(
-                                model: model, probabilities: terms.probabilities, style: terms.style,
+                                model: model, probabilities: fresh.0, style: fresh.1,
                                 priorOneHots: oneHots, gaussian: z) else { break }
                             discriminatorOptimizer.zeroGrad()
                             loss.backward()
