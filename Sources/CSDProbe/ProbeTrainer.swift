@@ -43,7 +43,9 @@ public enum ProbeTrainer {
         public let labeledIndices: [Int]
     }
 
-    public static func run(_ spec: RunSpec, data: ProbeData) -> Outcome {
+    /// `threads` is consulted before every step: a sweep hands the cores of finished lanes to the
+    /// runs still going.
+    public static func run(_ spec: RunSpec, data: ProbeData, threads: () -> Int = { Threads.count }) -> Outcome {
         let o = spec.options
         let labeled = LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: spec.labels, seed: spec.seed)
         let xTrain = data.standardized(data.trainFeatures, o.standardize)
@@ -94,7 +96,7 @@ public enum ProbeTrainer {
             let poolOrder = orderRNG.permutation(pool)
             var labeledOrder = orderRNG.permutation(labeled.count)
             var cursor = 0
-            for step in 0..<stepsPerEpoch {
+            for step in 0..<stepsPerEpoch { Threads.withLimit(threads()) {
                 // Labeled batch: the epoch's permutation of the subset, cycled.
                 var lb: [Int] = []
                 for _ in 0..<labeledBatch {
@@ -139,8 +141,8 @@ public enum ProbeTrainer {
                     loss.backward()
                     generatorOptimizer.step()
                 }
-            }
-            errors.append(testError(evaluate, test: xTest, labels: data.testLabels))
+            } }
+            errors.append(Threads.withLimit(threads()) { testError(evaluate, test: xTest, labels: data.testLabels) })
         }
         return Outcome(testErrors: errors, labeledIndices: labeled)
     }

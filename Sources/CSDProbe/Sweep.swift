@@ -57,22 +57,38 @@ public final class SweepRunner {
     @discardableResult
     public func run(onResult: @escaping (RunResult, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws -> [RunResult] {
         let finished = try store.finishedRunIDs()
+        // Longest first (csd trains four networks, the baselines one), so that short runs fill
+        // the lanes at the end.
+        let cost: [ProbeMethod: Int] = [.csd: 0, .supervised: 1, .linear: 2, .knn: 3]
         let todo = plan.cells.filter { !finished.contains($0.runID) }
+            .enumerated().sorted { (cost[$0.element.method]!, $0.offset) < (cost[$1.element.method]!, $1.offset) }.map(\.element)
         try writeSubsets()
         let lock = NSLock()
         var results: [RunResult] = []
         var firstError: Error?
         var next = 0, done = 0
         let workers = min(parallelRuns, max(todo.count, 1))
+        // Lanes still training: when a lane runs out of cells, its core goes to the others.
+        var activeLanes = workers
+        let totalThreads = Threads.count
+        let share = { () -> Int in
+            lock.lock()
+            defer { lock.unlock() }
+            return max(1, totalThreads / max(1, activeLanes))
+        }
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 lock.lock()
-                guard next < todo.count, firstError == nil else { lock.unlock(); return }
+                guard next < todo.count, firstError == nil else {
+                    activeLanes -= 1
+                    lock.unlock()
+                    return
+                }
                 let spec = todo[next]
                 next += 1
                 lock.unlock()
                 let started = Date()
-                let outcome = Threads.withLimit(workers > 1 ? 1 : Threads.count) { ProbeTrainer.run(spec, data: data) }
+                let outcome = ProbeTrainer.run(spec, data: data, threads: share)
                 let row = makeResult(spec, outcome, seconds: Date().timeIntervalSince(started))
                 lock.lock()
                 do {
