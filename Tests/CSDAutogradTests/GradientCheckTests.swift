@@ -43,6 +43,7 @@ extension GradientCheck: CustomTestStringConvertible {
         .init(name: "permute", inputs: [I(shape: [2, 3, 4])]) { $0[0].permuted([2, 0, 1]) },
         .init(name: "transpose", inputs: [I(shape: [3, 4])]) { $0[0].transposed() },
         .init(name: "slice", inputs: [I(shape: [2, 5, 3])]) { $0[0].slice(axis: 1, 1..<4) },
+        .init(name: "expanded (broadcast copy)", inputs: [I(shape: [1, 3, 1])]) { $0[0].expanded(to: [2, 3, 4]) },
         .init(name: "concat", inputs: [I(shape: [2, 1, 3]), I(shape: [2, 4, 3])]) { concat([$0[0], $0[1]], axis: 1) },
         // Reductions
         .init(name: "sum", inputs: [I(shape: [3, 4])]) { $0[0].sum() },
