@@ -48,8 +48,3 @@ public struct SplitOutcome: Sendable {
     public let seconds: Double
     public var imagesPerSecond: Double { seconds > 0 ? Double(newRows) / seconds : 0 }
 }
-
-/// The version written into every cache's provenance.
-public enum ToolVersion {
-    public static let current = "csd 0.3.0"
-}

@@ -1,3 +1,4 @@
+import CSDFeatureStore
 import CSDTensor
 import Foundation
 
@@ -117,7 +118,7 @@ public final class SweepRunner {
             labelsRequested: spec.labels.map(String.init) ?? "all", seed: spec.seed, options: options,
             epochs: spec.epochs, finalTestError: errors.last ?? .nan, bestTestError: best?.element ?? .nan,
             bestEpoch: (best?.offset ?? 0) + 1, validationChosenTestError: nil, testErrors: errors,
-            wallSeconds: seconds, toolVersion: ProbeVersion.current,
+            wallSeconds: seconds, toolVersion: ToolVersion.current,
             cache: ["path": data.url.path, "model_id": p.modelID, "dataset_id": p.datasetID, "token": p.token,
                     "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue],
             subsetFile: "subsets/seed-\(spec.seed).json", trainRows: data.trainLabels.count,
@@ -140,8 +141,4 @@ public final class SweepRunner {
             try json.write(to: folder.appendingPathComponent("seed-\(seed).json"), options: .atomic)
         }
     }
-}
-
-public enum ProbeVersion {
-    public static let current = "csd 0.3.0"
 }
