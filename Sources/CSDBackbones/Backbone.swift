@@ -23,6 +23,8 @@ public protocol Backbone: Module {
     var family: BackboneFamily { get }
     /// Width of `imageToken`.
     var imageTokenDimension: Int { get }
+    /// Width of every token, and so of `patchMean`.
+    var tokenDimension: Int { get }
     var patchSize: Int { get }
     /// The image size the checkpoint was trained at (its position table's grid times the patch).
     var nativeImageSize: Int { get }

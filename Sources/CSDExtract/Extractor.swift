@@ -59,9 +59,7 @@ public final class Extractor {
         case .imageEmbeds: tokenName = "image_embeds"
         case .patchMean: tokenName = "patch_mean"
         }
-        let dimension = request.token == .patchMean
-            ? (model.namedParameters().first { $0.key.hasSuffix("norm1.weight") }?.variable.shape[0] ?? model.imageTokenDimension)
-            : model.imageTokenDimension
+        let dimension = request.token == .patchMean ? model.tokenDimension : model.imageTokenDimension
         logger.info("model \(reference.id) (\(model.family.rawValue), \(model.parameterCount) parameters), computing weights SHA-256")
         let provenance = CacheProvenance(
             modelID: reference.id, weightsSHA256: try reference.weightsDigest(), token: tokenName,

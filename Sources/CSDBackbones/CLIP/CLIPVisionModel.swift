@@ -11,6 +11,7 @@ public final class CLIPVisionModel: Module, Backbone {
     public let family = BackboneFamily.clip
     public var useImageEmbeds: Bool
     public var imageTokenDimension: Int { useImageEmbeds ? config.projectionDim : config.hiddenSize }
+    public var tokenDimension: Int { config.hiddenSize }
     public var patchSize: Int { config.patchSize }
     public var nativeImageSize: Int { config.imageSize }
 

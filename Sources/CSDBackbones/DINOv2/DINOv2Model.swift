@@ -7,6 +7,7 @@ public final class DINOv2Model: Module, Backbone {
     public let config: DINOv2Configuration
     public let family = BackboneFamily.dinov2
     public var imageTokenDimension: Int { config.hiddenSize }
+    public var tokenDimension: Int { config.hiddenSize }
     public var patchSize: Int { config.patchSize }
     public var nativeImageSize: Int { config.imageSize }
 

@@ -11,6 +11,7 @@ public final class RADIOModel: Module, Backbone {
     public let config: RADIOConfiguration
     public let family = BackboneFamily.radio
     public var imageTokenDimension: Int { config.hiddenSize * config.summaryIndices.count }
+    public var tokenDimension: Int { config.hiddenSize }
     public var patchSize: Int { config.patchSize }
     public var nativeImageSize: Int { config.positionGrid * config.patchSize }
 
