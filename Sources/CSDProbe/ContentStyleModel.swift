@@ -40,8 +40,11 @@ public final class ContentStyleModel: Module {
         if let styleDiscriminator { register("style_discriminator", child: styleDiscriminator) }
     }
 
-    /// Trunk features with the trunk's final activation.
-    func features(_ x: Variable) -> Variable { trunk.activation(trunk(x)) }
+    /// Trunk features: every trunk layer, the last included, followed by its activation (fused
+    /// into the layer's bias pass).
+    func features(_ x: Variable) -> Variable {
+        trunk.layers.reduce(x) { h, layer in linear(h, weight: layer.weight, bias: layer.bias, activation: trunk.activation) }
+    }
 
     /// Content logits and (when present) the style code.
     public func encode(_ x: Variable) -> (logits: Variable, style: Variable?) {

@@ -6,7 +6,8 @@ public enum ContentStyleObjective {
     public struct GeneratorTerms {
         public let total: Variable
         public let ce: Float, reconstruction: Float, adversarialContent: Float, adversarialStyle: Float
-        /// The codes of this batch, cut from the graph, for the discriminator step.
+        /// The codes of this batch, cut from the graph (the trainer's discriminator step uses
+        /// codes recomputed after the encoder update instead; kept for inspection and tests).
         public let probabilities: Tensor
         public let style: Tensor?
     }
