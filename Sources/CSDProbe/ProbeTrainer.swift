@@ -48,11 +48,14 @@ public enum ProbeTrainer {
     public static func run(_ spec: RunSpec, data: ProbeData, threads: () -> Int = { Threads.count }) -> Outcome {
         let o = spec.options
         let labeled = LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: spec.labels, seed: spec.seed)
-        let xTrain = data.standardized(data.trainFeatures, o.standardize)
-        let xTest = data.standardized(data.testFeatures, o.standardize)
+        // The tokens stay as loaded, shared by every run of a sweep; batches and test chunks are
+        // standardised as they are gathered, so a run holds no copy of the split.
+        let on = o.standardize
+        func batch(_ rows: [Int]) -> Tensor { data.standardized(gather(data.trainFeatures, rows), on) }
         if spec.method == .knn {
-            return Outcome(testErrors: [knnError(train: xTrain, labels: data.trainLabels, labeled: labeled,
-                                                 test: xTest, testLabels: data.testLabels, k: o.knnK)],
+            return Outcome(testErrors: [knnError(bank: batch(labeled), labels: data.trainLabels, labeled: labeled,
+                                                 test: data.standardized(data.testFeatures, on),
+                                                 testLabels: data.testLabels, k: o.knnK)],
                            labeledIndices: labeled)
         }
         var initRNG = RandomStream(seed: UInt64(spec.seed), stream: 1)
@@ -64,14 +67,12 @@ public enum ProbeTrainer {
         let labeledBatch = min(labeled.count, o.labeledBatch)
 
         let model: ContentStyleModel?
-        let linearLayer: Linear?
         let evaluate: (Variable) -> Variable
         let generatorOptimizer: Adam
         var discriminatorOptimizer: Adam? = nil
         switch spec.method {
         case .linear:
             let layer = Linear(d, k, rng: &initRNG)
-            linearLayer = layer
             model = nil
             evaluate = { layer($0) }
             generatorOptimizer = Adam(groups: [ParameterGroup(name: "linear", parameters: layer.parameters, learningRate: o.lr)])
@@ -79,7 +80,6 @@ public enum ProbeTrainer {
             let m = ContentStyleModel(dimension: d, classes: k, options: o, supervisedOnly: spec.method == .supervised,
                                       rng: &initRNG)
             model = m
-            linearLayer = nil
             evaluate = { m.encode($0).logits }
             generatorOptimizer = Adam(groups: [ParameterGroup(name: "encoder-decoder", parameters: m.encoderParameters,
                                                               learningRate: o.lr)])
@@ -88,7 +88,6 @@ public enum ProbeTrainer {
                                                                       learningRate: o.discLR, beta1: 0.5, beta2: 0.999)])
             }
         }
-        _ = linearLayer
         let prior = classPrior(o.classPrior, labels: labeled.map { data.trainLabels[$0] }, classes: k)
 
         var errors: [Double] = []
@@ -107,7 +106,7 @@ public enum ProbeTrainer {
                 let yl = lb.map { data.trainLabels[$0] }
                 if spec.method == .csd, let model {
                     let ub = Array(poolOrder[(step * o.unlabeledBatch)..<min(pool, (step + 1) * o.unlabeledBatch)])
-                    let x = Variable(gather(xTrain, lb + ub))
+                    let x = Variable(batch(lb + ub))
                     // The generator step trains E and G only: the discriminators pass gradients
                     // through but compute none for their own weights.
                     for p in model.discriminatorParameters { p.requiresGrad = false }
@@ -135,14 +134,16 @@ public enum ProbeTrainer {
                         }
                     }
                 } else {
-                    let logits = evaluate(Variable(gather(xTrain, lb)))
+                    let logits = evaluate(Variable(batch(lb)))
                     let loss = softmaxCrossEntropy(logits, labels: yl)
                     generatorOptimizer.zeroGrad()
                     loss.backward()
                     generatorOptimizer.step()
                 }
             } }
-            errors.append(Threads.withLimit(threads()) { testError(evaluate, test: xTest, labels: data.testLabels) })
+            errors.append(Threads.withLimit(threads()) { testError(evaluate, test: data.testFeatures, labels: data.testLabels) {
+                data.standardized($0, on)
+            } })
         }
         return Outcome(testErrors: errors, labeledIndices: labeled)
     }
@@ -158,13 +159,14 @@ public enum ProbeTrainer {
     }
 
     /// 1 - accuracy of argmax logits, evaluated without a graph in chunks.
-    static func testError(_ evaluate: (Variable) -> Variable, test: Tensor, labels: [Int]) -> Double {
+    static func testError(_ evaluate: (Variable) -> Variable, test: Tensor, labels: [Int],
+                          prepare: (Tensor) -> Tensor) -> Double {
         let n = test.shape[0]
         var wrong = 0
         GradMode.withoutGradients {
             for start in stride(from: 0, to: n, by: 4096) {
                 let end = min(n, start + 4096)
-                let logits = evaluate(Variable(Kernels.slice(test, axis: 0, range: start..<end))).value
+                let logits = evaluate(Variable(prepare(Kernels.slice(test, axis: 0, range: start..<end)))).value
                 let k = logits.shape[1]
                 logits.withUnsafeBufferPointer { p in
                     for i in 0..<(end - start) {
@@ -202,8 +204,9 @@ public enum ProbeTrainer {
 
     /// Cosine k-NN: majority vote of the k most similar labeled tokens; ties go to the class
     /// with the larger summed similarity, then the smaller label.
-    static func knnError(train: Tensor, labels: [Int], labeled: [Int], test: Tensor, testLabels: [Int], k kMax: Int) -> Double {
-        let bank = normalizedRows(gather(train, labeled))
+    /// `bank`: the labeled rows (in `labeled` order), already standardised like `test`.
+    static func knnError(bank rows: Tensor, labels: [Int], labeled: [Int], test: Tensor, testLabels: [Int], k kMax: Int) -> Double {
+        let bank = normalizedRows(rows)
         let queries = normalizedRows(test)
         let k = min(kMax, labeled.count)
         let classes = (labels.max() ?? 0) + 1
