@@ -39,6 +39,9 @@ that RadioModel.save_pretrained writes:
   pos_embed, cls_token.token}, radio_model.model.blocks.{i}.{norm1, attn.qkv (fused), attn.proj,
   norm2, mlp.fc1, mlp.fc2}.*)
 
+Each case folder is rewritten whole: run tools/make_backbone_grad_fixtures.py afterwards to
+add the reference gradients (gradients.safetensors) again.
+
 Checks done on every run (the script fails otherwise): saved key names and dtypes; reload with
 from_pretrained gives the same outputs; an independent plain-torch forward written from
 BACKBONES.md (backbone_ref.ref_*) that reads only the saved tensors matches transformers; the

@@ -28,7 +28,33 @@ public protocol Backbone: Module {
     var patchSize: Int { get }
     /// The image size the checkpoint was trained at (its position table's grid times the patch).
     var nativeImageSize: Int { get }
+    /// The transformer blocks, input to output.
+    var blocks: [ViTBlock] { get }
     func callAsFunction(_ pixels: Variable) -> BackboneOutput
+}
+
+extension Backbone {
+    /// Freezes the embedding (patch projection, tokens, position table, input norms: every
+    /// parameter registered before the first block) and the first `count` blocks; unfreezes the
+    /// rest. Frozen parts record no graph, so their backward costs nothing.
+    public func freezeEmbeddingAndBlocks(_ count: Int) {
+        precondition((0...blocks.count).contains(count), "freeze-blocks \(count): the model has \(blocks.count) blocks")
+        let buffers = Set(["radio_model.input_conditioner.norm_mean", "radio_model.input_conditioner.norm_std"])
+        let firstBlock = blocks.first.map { Set($0.parameters.map(ObjectIdentifier.init)) } ?? []
+        let frozenBlocks = Set(blocks.prefix(count).flatMap(\.parameters).map(ObjectIdentifier.init))
+        var beforeBlocks = !blocks.isEmpty
+        for (key, p) in namedParameters() {
+            if firstBlock.contains(ObjectIdentifier(p)) { beforeBlocks = false }
+            // Buffers (the mask token, RADIO's input statistics) stay frozen whatever is asked.
+            if key.hasSuffix("mask_token") || buffers.contains(key) { p.requiresGrad = false; continue }
+            p.requiresGrad = !((count > 0 && beforeBlocks) || frozenBlocks.contains(ObjectIdentifier(p)))
+        }
+    }
+
+    /// Activation recomputation per block (see `recomputed`).
+    public func recomputeActivations(_ on: Bool) {
+        for block in blocks { block.recomputesActivations = on }
+    }
 }
 
 extension Backbone {

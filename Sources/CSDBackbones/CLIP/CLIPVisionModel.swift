@@ -19,7 +19,7 @@ public final class CLIPVisionModel: Module, Backbone {
     let patchEmbed: PatchEmbed
     let preLayerNorm: LayerNorm, postLayerNorm: LayerNorm
     public let blocks: [ViTBlock]
-    let projection: Linear?
+    public let projection: Linear?
 
     static let layout = BlockLayout(
         norm1: "layer_norm1", attention: "self_attn",

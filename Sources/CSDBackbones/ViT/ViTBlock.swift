@@ -96,7 +96,16 @@ public final class ViTBlock: Module {
         if let ls = layout.layerScale, let l2 = layerScale2 { register(ls.second, child: l2) }
     }
 
+    /// Keep only the block's input during training and recompute its activations in the
+    /// backward pass (memory for about one extra forward per block).
+    public var recomputesActivations = false
+
     public func callAsFunction(_ x: Variable) -> Variable {
+        guard recomputesActivations else { return forward(x) }
+        return recomputed(x, parameters: parameters) { [unowned self] in self.forward($0) }
+    }
+
+    func forward(_ x: Variable) -> Variable {
         let h = residual(x, attention(norm1(x)), scale: layerScale1?.scale)
         return residual(h, feedForward(norm2(h)), scale: layerScale2?.scale)
     }
