@@ -69,6 +69,12 @@ let package = Package(
         // Phase two, frozen backbone: heads and training on cached tokens, sweeps, and their
         // reporting (results.jsonl, CSV, Markdown summary, SVG plot).
         .target(name: "CSDProbe", dependencies: ["CSDNN", "CSDFeatureStore"], swiftSettings: optimized),
+        // Phase two, trainable backbone: the same heads and objective with gradients into the
+        // backbone, checkpoints that resume exactly, results in probe's schema.
+        .target(name: "CSDFinetune", dependencies: [
+            "CSDProbe", "CSDExtract", "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDSafetensors",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
             "CSDTensor",
@@ -78,7 +84,7 @@ let package = Package(
 
         .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
         .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe"], swiftSettings: optimized),
-        .executableTarget(name: "finetune", dependencies: ["CSDCLI"]),
+        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune"], swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
         .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
@@ -105,6 +111,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors", "CSDCLI"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSDFinetuneTests", dependencies: ["CSDFinetune", "CSDProbe", "CSDBackbones", "CSDSafetensors", "CSDNN",
+                                                           "CSDExtract", "CSDData", "CSDFeatureStore",
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the

@@ -14,9 +14,10 @@ public enum ContentStyleObjective {
 
     /// L = w_ce CE(labeled) + w_rec R(y, y_hat) + w_c A(Dc, p) + w_s A(Ds, s) over labeled rows
     /// (first `labels.count` rows of `x`) and unlabeled rows together. `x` is the (standardised)
-    /// token batch and the reconstruction target.
+    /// token batch; the reconstruction target is `target`, or `x` itself with its gradient
+    /// stopped (METHOD.md's `live` target).
     public static func generatorLoss(model: ContentStyleModel, x: Variable, labels: [Int],
-                                     options o: MethodOptions) -> GeneratorTerms {
+                                     options o: MethodOptions, target: Tensor? = nil) -> GeneratorTerms {
         let b = x.shape[0], labeled = labels.count, k = model.classes
         let (logits, s) = model.encode(x)
         var total: Variable? = nil
@@ -36,7 +37,7 @@ public enum ContentStyleObjective {
                 c = labeled < b ? concat([Variable(onehot), p.slice(axis: 0, labeled..<b)], axis: 0) : Variable(onehot)
             }
             let yHat = decoder(concat([c, s], axis: 1))
-            let target = x.detached()
+            let target = target.map { Variable($0) } ?? x.detached()
             let term = o.reconstruction == .cosine ? cosineDistance(yHat, target) : meanSquaredError(yHat, target)
             rec = term.value.item
             add(term, o.wRec)

@@ -45,7 +45,8 @@ public final class ProbeData: @unchecked Sendable {
         std = s
     }
 
-    static func statistics(_ x: Tensor) -> (Tensor, Tensor) {
+    /// Per-feature mean and population standard deviation (floored at 1e-6) of [N, D] rows.
+    public static func statistics(_ x: Tensor) -> (mean: Tensor, std: Tensor) {
         let (n, d) = (x.shape[0], x.shape[1])
         var mean = [Double](repeating: 0, count: d), sq = [Double](repeating: 0, count: d)
         x.withUnsafeBufferPointer { p in

@@ -180,7 +180,7 @@ public enum ProbeTrainer {
         return Double(wrong) / Double(max(n, 1))
     }
 
-    static func classPrior(_ kind: MethodOptions.ClassPrior, labels: [Int], classes: Int) -> [Double] {
+    public static func classPrior(_ kind: MethodOptions.ClassPrior, labels: [Int], classes: Int) -> [Double] {
         guard kind == .labeled, !labels.isEmpty else { return [Double](repeating: 1 / Double(classes), count: classes) }
         var counts = [Double](repeating: 0, count: classes)
         for y in labels { counts[y] += 1 }
@@ -188,7 +188,7 @@ public enum ProbeTrainer {
     }
 
     /// `rows` one-hot vectors drawn from `prior`.
-    static func sampleOneHots(_ rows: Int, prior: [Double], rng: inout RandomStream) -> Tensor {
+    public static func sampleOneHots(_ rows: Int, prior: [Double], rng: inout RandomStream) -> Tensor {
         let k = prior.count
         var out = Tensor(zeros: [rows, k])
         out.withUnsafeMutableBufferPointer { p in

@@ -18,6 +18,22 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         _ = nextUInt32()
     }
 
+    /// The generator's full state, for training checkpoints: restoring it continues the
+    /// sequence exactly where it was saved.
+    public struct Snapshot: Codable, Equatable, Sendable {
+        public let state: UInt64
+        public let increment: UInt64
+        public let spareNormal: Float?
+    }
+
+    public var snapshot: Snapshot { Snapshot(state: state, increment: increment, spareNormal: spareNormal) }
+
+    public init(snapshot: Snapshot) {
+        state = snapshot.state
+        increment = snapshot.increment
+        spareNormal = snapshot.spareNormal
+    }
+
     /// A stream derived from this one's seed material and a label, e.g. `derived(7)` per epoch.
     public func derived(_ label: UInt64) -> RandomStream {
         RandomStream(seed: state ^ RandomStream.mix(label), stream: increment ^ label)

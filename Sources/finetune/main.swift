@@ -1,23 +1,111 @@
 import CSDCLI
+import CSDFinetune
+import CSDProbe
+import Foundation
 
-/// Phase 2, trainable backbone: the same heads and objective as probe, end to end. Placeholder.
+// Phase two, trainable backbone: the heads and objective of probe with gradients into the backbone.
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "Fine-tune a backbone end to end with the content-style objective.",
+        abstract: "Fine-tune a backbone end to end with the content-style objective (or the supervised baseline).",
         discussion: """
-        Will train the backbone together with the heads and objective of probe (gradients from \
-        every term into the backbone), evaluate by writing features the way extract does, and \
-        save checkpoints as safetensors plus results.
+        The labeled subset, the data sets and the method's options are those of extract and probe. \
+        Method options as name=value (defaults in brackets): hidden [512], style_dim [32], \
+        disc_hidden [256], reconstruction [cosine|mse], decoder_content [predicted|label_when_known], \
+        class_prior [uniform|labeled], disc_steps [1], w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], \
+        standardize [true], lr [0.001] (the heads), disc_lr [0.001], unlabeled_batch [256] (= --batch-size), \
+        labeled_batch [64]; and finetune's own: reconstruction_target [live|cached] (cached reads the \
+        pre-trained tokens from --cache), weight_decay [0] (decoupled, backbone), standardize_samples \
+        [2048] (train images whose initial tokens give the standardisation statistics when there is \
+        no --cache), eval_batch [64].
 
-        Status: placeholder. Implemented by the finetune issue (backbone backward + training \
-        loop); until then every run prints this text and exits with code 64.
+        Writes to --out: results.jsonl (probe's schema, backbone = finetune; one row per run), \
+        results.csv, summary.md, error_vs_labels.svg, train_log.jsonl (losses, seconds and peak \
+        memory per step), checkpoints/ (every --checkpoint-every steps and after every epoch; a \
+        rerun with the same settings continues from the last one to the same weights), backbone/ \
+        (the fine-tuned backbone as a model folder: --model for extract) and heads.safetensors.
         """)
 
+    @Option(help: "Preset, model folder, or random:<preset>[:seed].") var model: String
+    @Option(help: "Data set as <kind>:<path>[?key=value&...] (see extract --help).") var dataset: String
+    @Option(help: "csd or supervised.") var method: String = "csd"
+    @Option(help: "Labeled samples (class-balanced, nested by seed), or all.") var labels: String
+    @Option(help: "Seed of the labeled subset, the heads and the data order.") var seed: Int = 0
+    @Option(help: "Passes over the unlabeled pool.") var epochs: Int = 3
+    @Option(name: .customLong("backbone-lr"), help: "Backbone learning rate.") var backboneLR: Float = 1e-5
+    @Option(name: .customLong("head-lr"), help: "Heads' learning rate (the method option lr). [0.001]") var headLR: Float?
+    @Option(name: .customLong("freeze-blocks"), help: "Keep the embedding and the first K blocks fixed.") var freezeBlocks: Int = 0
+    @Option(name: .customLong("batch-size"), help: "Unlabeled rows per optimiser step (the method option unlabeled_batch). [256]") var batchSize: Int?
+    @Option(help: "Micro-batches per optimiser step: memory follows batch/accumulate.") var accumulate: Int = 1
+    @Flag(help: "Recompute each block's activations in the backward pass (less memory, one more forward).") var recompute = false
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N optimiser steps (0: after each epoch only).") var checkpointEvery: Int = 0
+    @Option(help: "Extract cache of the same data and model: standardisation statistics, and the cached reconstruction target.") var cache: String?
+    @Option(name: .customLong("image-size"), help: "Input size (default: as extract).") var imageSize: Int?
+    @Option(name: .customLong("write-cache"), help: "After training, write the fine-tuned backbone's train and test tokens to this extract-format cache.") var writeCache: String?
+    @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
+    @Option(help: "Output folder.") var out: String
+    @Argument(help: "Method options as name=value.") var settings: [String] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
-    func run() throws { Self.exitAsPlaceholder() }
+    func resolved() throws -> FinetuneSettings {
+        var s = FinetuneSettings(model: model, dataset: dataset, output: URL(fileURLWithPath: out))
+        guard let m = ProbeMethod(rawValue: method) else { throw ValidationError("--method must be csd or supervised, got '\(method)'") }
+        s.method = m
+        if labels != "all" {
+            guard let n = Int(labels), n > 0 else { throw ValidationError("--labels: '\(labels)' is not a positive count or all") }
+            s.labels = n
+        }
+        s.seed = seed
+        s.epochs = epochs
+        s.backboneLR = backboneLR
+        s.freezeBlocks = freezeBlocks
+        s.accumulate = accumulate
+        s.recompute = recompute
+        s.checkpointEvery = checkpointEvery
+        s.cache = cache
+        s.imageSize = imageSize
+        s.writeCache = writeCache.map { URL(fileURLWithPath: $0) }
+        s.stopAfterSteps = stopAfter
+        do {
+            for setting in settings {
+                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("'\(setting)' is not name=value") }
+                try s.set(parts[0], parts[1])
+            }
+            if let headLR { try s.set("lr", "\(headLR)") }
+            if let batchSize { try s.set("unlabeled_batch", "\(batchSize)") }
+            try s.validate()
+        } catch let error as OptionError { throw ValidationError(error.description) }
+        return s
+    }
+
+    func validate() throws { _ = try resolved() }
+
+    func run() throws {
+        threading.apply()
+        let logger = logging.bootstrap(label: "finetune")
+        let s = try resolved()
+        var progress: ProgressReporter?
+        let trainer = FinetuneTrainer(settings: s, logger: logger) { r in
+            if progress == nil {
+                progress = ProgressReporter(label: "finetune", total: r.stepsPerEpoch * r.epochs, alreadyDone: r.step - 1,
+                                            unit: "steps", quiet: logging.quiet, interval: 30)
+            }
+            progress?.advance(by: 1)
+            logger.debug("step \(r.step): loss \(r.loss) (ce \(r.ce), rec \(r.reconstruction), adv \(r.adversarialContent)/\(r.adversarialStyle), disc \(r.discriminator)), \(String(format: "%.2f", r.seconds)) s, peak \(Int(r.peakMemoryMiB)) MiB")
+        }
+        let row = try trainer.run()
+        progress?.finish()
+        logger.info("peak memory \(Int(PeakMemory.residentMiB())) MiB")
+        guard let row else {
+            if s.stopAfterSteps != nil { print("stopped after \(s.stopAfterSteps!) steps; rerun the same command to continue") }
+            return
+        }
+        print(try String(contentsOf: s.output.appendingPathComponent("summary.md"), encoding: .utf8))
+        print("test error after each epoch: \(row.testErrors.map { String(format: "%.4f", $0) }.joined(separator: ", "))")
+        print("results: \(s.output.appendingPathComponent("results.jsonl").path); fine-tuned backbone: \(s.output.appendingPathComponent("backbone").path)")
+    }
 }
 
 Finetune.main()

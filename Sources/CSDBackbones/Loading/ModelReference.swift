@@ -55,6 +55,18 @@ public struct ModelReference: Sendable {
         }
     }
 
+    /// The `config.json` that describes this model's architecture: the folder's own file, or the
+    /// preset's fields for random weights. Written next to fine-tuned weights so that the result
+    /// is a model folder like any other.
+    public func configJSON() throws -> Data {
+        switch source {
+        case .folder(let url): return try Data(contentsOf: url.appendingPathComponent("config.json"))
+        case .random(let preset, _):
+            return try JSONSerialization.data(withJSONObject: preset.config.mapValues(\.any),
+                                              options: [.prettyPrinted, .sortedKeys])
+        }
+    }
+
     /// SHA-256 of the weight files, or a description of the random initialisation.
     public func weightsDigest() throws -> String {
         switch source {

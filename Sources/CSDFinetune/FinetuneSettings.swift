@@ -1,0 +1,127 @@
+import CSDProbe
+import Foundation
+
+/// Everything one `finetune` run is asked to do. The method's options (`MethodOptions`) are
+/// probe's, so a probe and a finetune run of the same settings are comparable row by row.
+public struct FinetuneSettings: Sendable {
+    /// METHOD.md's reconstruction target for a trainable backbone.
+    public enum ReconstructionTarget: String, Sendable, CaseIterable {
+        /// The live token, gradient stopped.
+        case live
+        /// The frozen pre-trained token read from an extract cache of the same images.
+        case cached
+    }
+
+    public var model: String
+    public var dataset: String
+    public var method: ProbeMethod = .csd
+    /// Labeled samples, nil for all of the train split.
+    public var labels: Int?
+    public var seed = 0
+    /// Passes over the unlabeled pool (METHOD.md: 3 for finetune).
+    public var epochs = 3
+    public var backboneLR: Float = 1e-5
+    /// Decoupled weight decay of the backbone's AdamW (0: plain Adam, as METHOD.md).
+    public var weightDecay: Float = 0
+    /// The embedding and the first `freezeBlocks` blocks stay fixed.
+    public var freezeBlocks = 0
+    /// Micro-batches per optimiser step: memory follows the micro-batch, the gradient is the
+    /// full batch's.
+    public var accumulate = 1
+    /// Activation recomputation per block.
+    public var recompute = false
+    /// Checkpoint every this many optimiser steps (0: only at the end of each epoch).
+    public var checkpointEvery = 0
+    public var reconstructionTarget = ReconstructionTarget.live
+    /// An extract cache of the same data set and model: standardisation statistics from its train
+    /// split, and the `cached` reconstruction target.
+    public var cache: String?
+    /// Train images whose initial tokens give the standardisation statistics when no cache is given.
+    public var standardizeSamples = 2048
+    public var imageSize: Int?
+    public var evaluationBatch = 64
+    public var trainSplit = "train", testSplit = "test"
+    /// Heads and discriminators (`lr`, `disc_lr`, sizes, weights, batch sizes): as probe.
+    public var options = MethodOptions()
+    public var output: URL
+    /// After training: the fine-tuned backbone's tokens of these splits into an extract cache.
+    public var writeCache: URL?
+    /// Stop after this many optimiser steps in this process, as if killed (tests, smoke runs).
+    public var stopAfterSteps: Int?
+
+    public init(model: String, dataset: String, output: URL) {
+        self.model = model
+        self.dataset = dataset
+        self.output = output
+    }
+
+    /// Finetune-only option names accepted as `name=value` next to the method's.
+    public static let optionNames = ["reconstruction_target", "weight_decay", "standardize_samples", "eval_batch"]
+
+    /// Sets a method option or a finetune option from `name=value` text.
+    public mutating func set(_ name: String, _ value: String) throws {
+        switch name {
+        case "reconstruction_target":
+            guard let v = ReconstructionTarget(rawValue: value) else {
+                throw OptionError("reconstruction_target must be live or cached, got '\(value)'")
+            }
+            reconstructionTarget = v
+        case "weight_decay":
+            guard let v = Float(value), v.isFinite, v >= 0 else { throw OptionError("weight_decay must be a non-negative number, got '\(value)'") }
+            weightDecay = v
+        case "standardize_samples", "eval_batch":
+            guard let v = Int(value), v >= 1 else { throw OptionError("\(name) must be a positive integer, got '\(value)'") }
+            if name == "eval_batch" { evaluationBatch = v } else { standardizeSamples = v }
+        default:
+            do { try options.set(name, value) } catch {
+                throw OptionError("\(error); finetune also takes \(Self.optionNames.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// Checks what can be checked without opening files.
+    public func validate() throws {
+        guard method == .csd || method == .supervised else {
+            throw OptionError("--method must be csd or supervised for finetune, got \(method.rawValue)")
+        }
+        if let labels, labels < 1 { throw OptionError("--labels must be positive or all") }
+        guard epochs >= 1 else { throw OptionError("--epochs must be at least 1") }
+        guard backboneLR >= 0, backboneLR.isFinite else { throw OptionError("--backbone-lr must be a non-negative number") }
+        guard freezeBlocks >= 0 else { throw OptionError("--freeze-blocks must be >= 0") }
+        guard accumulate >= 1 else { throw OptionError("--accumulate must be at least 1") }
+        guard accumulate <= options.unlabeledBatch else {
+            throw OptionError("--accumulate \(accumulate) is larger than the batch (\(options.unlabeledBatch) unlabeled rows)")
+        }
+        guard checkpointEvery >= 0 else { throw OptionError("--checkpoint-every must be >= 0") }
+        if reconstructionTarget == .cached && cache == nil {
+            throw OptionError("reconstruction_target=cached needs --cache (an extract cache of the same data set and model)")
+        }
+    }
+
+    /// Every setting that shapes the result, as strings (recorded in results.jsonl, and compared
+    /// on resume: a checkpoint of other settings is refused).
+    public var recordedOptions: [String: String] {
+        var v = options.values
+        v["knn_k"] = nil
+        v["backbone_lr"] = "\(backboneLR)"
+        v["weight_decay"] = "\(weightDecay)"
+        v["freeze_blocks"] = "\(freezeBlocks)"
+        v["accumulate"] = "\(accumulate)"
+        v["reconstruction_target"] = reconstructionTarget.rawValue
+        v["standardize_source"] = cache == nil ? "sample:\(standardizeSamples)" : "cache"
+        v["image_size"] = imageSize.map(String.init) ?? "default"
+        v["model"] = model
+        v["dataset"] = dataset
+        return v
+    }
+
+    /// The run's key in results.jsonl (probe's form, with the finetune settings that differ
+    /// from their defaults).
+    public var runID: String {
+        let defaults = FinetuneSettings(model: model, dataset: dataset, output: output).recordedOptions
+        let recorded = recordedOptions
+        let changed = recorded.keys.sorted().filter { recorded[$0] != defaults[$0] && $0 != "model" && $0 != "dataset" }
+        return ([method.rawValue, "n=\(labels.map(String.init) ?? "all")", "seed=\(seed)", "epochs=\(epochs)", "finetune"]
+                + changed.map { "\($0)=\(recorded[$0]!)" }).joined(separator: "|")
+    }
+}

@@ -1,0 +1,120 @@
+import CSDAutograd
+import CSDBackbones
+import CSDNN
+import CSDProbe
+import CSDTensor
+
+/// One optimiser step of the content-style objective (or the supervised baseline) with the
+/// backbone in the graph, optionally over several micro-batches.
+final class Step {
+    struct Terms {
+        var loss: Float = 0, ce: Float = 0, reconstruction: Float = 0, adversarialContent: Float = 0, adversarialStyle: Float = 0
+        var discriminator: Float = 0
+    }
+
+    let settings: FinetuneSettings
+    let backbone: any Backbone
+    let heads: ContentStyleModel
+    let generator: Adam
+    let discriminator: Adam?
+    let mean: Variable, std: Variable
+    let train: ImageBank
+    let cached: ReferenceTokens?
+
+    init(settings: FinetuneSettings, backbone: any Backbone, heads: ContentStyleModel, generator: Adam, discriminator: Adam?,
+         statistics: (mean: Tensor, std: Tensor), train: ImageBank, cached: ReferenceTokens?) {
+        self.settings = settings; self.backbone = backbone; self.heads = heads
+        self.generator = generator; self.discriminator = discriminator
+        mean = Variable(statistics.mean); std = Variable(statistics.std)
+        self.train = train; self.cached = cached
+    }
+
+    /// The heads' input: the image token, standardised with the fixed statistics (option
+    /// `standardize`); gradients flow through into the backbone.
+    func tokens(_ pixels: Tensor) -> Variable {
+        let y = backbone(Variable(pixels)).imageToken
+        return settings.options.standardize ? (y - mean) / std : y
+    }
+
+    func logits(_ pixels: Tensor) -> Tensor { heads.encode(tokens(pixels)).logits.value }
+
+    /// Micro-batch `part` of `accumulate` equal slices of `rows`.
+    static func slice(_ rows: [Int], _ part: Int, _ parts: Int) -> [Int] {
+        Array(rows[(rows.count * part / parts)..<(rows.count * (part + 1) / parts)])
+    }
+
+    /// Forward, backward and update on the labeled rows `labeled` (with `labels`) and the
+    /// unlabeled rows, then the discriminators' step on the codes of the updated heads.
+    func run(labeled: [Int], labels: [Int], unlabeled: [Int], prior: [Double], priorRNG: inout RandomStream) throws -> Terms {
+        let o = settings.options
+        var (terms, standardized) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
+        generator.step()
+        guard settings.method == .csd, let discriminator else { return terms }
+        // The discriminators see the codes of the updated heads on this step's tokens (the
+        // backbone is not run again: its tokens moved by one small step only).
+        let x = Kernels.concat(standardized, axis: 0)
+        let fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
+            let (logits, style) = heads.encode(Variable(x))
+            return (logits.softmax().value, style?.value)
+        }
+        for _ in 0..<o.discSteps {
+            let oneHots = ProbeTrainer.sampleOneHots(x.shape[0], prior: prior, rng: &priorRNG)
+            let z = fresh.1.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
+            guard let loss = ContentStyleObjective.discriminatorLoss(model: heads, probabilities: fresh.0, style: fresh.1,
+                                                                     priorOneHots: oneHots, gaussian: z) else { break }
+            discriminator.zeroGrad()
+            loss.backward()
+            discriminator.step()
+            terms.discriminator = loss.value.item
+        }
+        return terms
+    }
+
+    /// The generator loss's gradients in the backbone and heads (previous gradients cleared),
+    /// over `accumulate` micro-batches whose losses are weighted by their share of the batch, so
+    /// that the accumulated gradient is the full batch's. Also returns each micro-batch's
+    /// standardised tokens (cut from the graph).
+    func gradients(labeled: [Int], labels: [Int], unlabeled: [Int]) throws -> (Terms, [Tensor]) {
+        let o = settings.options, parts = settings.accumulate
+        let csd = settings.method == .csd
+        let total = labeled.count + unlabeled.count
+        var terms = Terms()
+        var standardized: [Tensor] = []
+        backbone.zeroGrad()
+        heads.zeroGrad()
+        // The discriminators pass gradients through but compute none for their own weights.
+        for p in heads.discriminatorParameters { p.requiresGrad = false }
+        defer { for p in heads.discriminatorParameters { p.requiresGrad = true } }
+        for part in 0..<parts {
+            let l = Self.slice(labeled, part, parts), u = Self.slice(unlabeled, part, parts)
+            guard !l.isEmpty || !u.isEmpty else { continue }
+            let x = tokens(try train.pixels(l + u))
+            let labelShare = labeled.isEmpty ? 0 : Float(l.count) / Float(labeled.count)
+            let lPart = Self.slice(labels, part, parts)
+            if csd {
+                let share = Float(l.count + u.count) / Float(total)
+                var weighted = o
+                weighted.wCE *= labelShare
+                weighted.wRec *= share; weighted.wC *= share; weighted.wS *= share
+                let target = cached.map { c in
+                    let t = c.rows(l + u)
+                    return o.standardize ? Kernels.binary(DivOp.self, Kernels.binary(SubOp.self, t, mean.value), std.value) : t
+                }
+                let t = ContentStyleObjective.generatorLoss(model: heads, x: x, labels: lPart, options: weighted, target: target)
+                t.total.backward()
+                terms.loss += t.total.value.item
+                terms.ce += t.ce * labelShare
+                terms.reconstruction += t.reconstruction * share
+                terms.adversarialContent += t.adversarialContent * share
+                terms.adversarialStyle += t.adversarialStyle * share
+                standardized.append(x.value)
+            } else {
+                let loss = softmaxCrossEntropy(heads.encode(x).logits, labels: lPart) * labelShare
+                loss.backward()
+                terms.loss += loss.value.item
+                terms.ce += loss.value.item
+            }
+        }
+        return (terms, standardized)
+    }
+}

@@ -1,0 +1,219 @@
+import CSDAutograd
+import CSDBackbones
+import CSDData
+import CSDExtract
+import CSDFeatureStore
+import CSDNN
+@testable import CSDFinetune
+import CSDProbe
+import CSDSafetensors
+import CSDTensor
+import Foundation
+import Logging
+import Testing
+
+/// End-to-end finetune runs on a tiny DINOv2 (2 blocks of width 32, 16 px images of the
+/// `synthetic` set): learning, determinism, exact resume, accumulation, the cached target, and
+/// the errors a user meets first.
+struct FinetuneTests {
+    static let dataset = "synthetic:?train=120&test=60&size=16"
+    static let logger = Logger(label: "finetune-tests") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A model folder with random weights: config.json + model.safetensors in hub layout.
+    static func tinyModel(_ root: URL) throws -> URL {
+        let config: [String: Any] = ["model_type": "dinov2", "hidden_size": 32, "num_hidden_layers": 2,
+                                     "num_attention_heads": 4, "mlp_ratio": 4, "patch_size": 4, "image_size": 16,
+                                     "layer_norm_eps": 1e-6, "hidden_act": "gelu"]
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        let model = try BackboneLoader.randomlyInitialised(config: ConfigObject(config, file: "tiny"), seed: 3)
+        let folder = root.appendingPathComponent("tiny-dinov2")
+        try TrainingCheckpoint.writeModelFolder(folder, backbone: model, configJSON: json)
+        return folder
+    }
+
+    static func settings(_ root: URL, _ name: String, model: URL, method: ProbeMethod = .csd) -> FinetuneSettings {
+        var s = FinetuneSettings(model: model.path, dataset: dataset, output: root.appendingPathComponent(name))
+        s.method = method
+        s.labels = 40
+        s.epochs = 3
+        s.backboneLR = 1e-3
+        s.options.unlabeledBatch = 40
+        s.options.labeledBatch = 20
+        s.options.hidden = 64
+        s.options.discHidden = 32
+        s.options.styleDim = 8
+        s.evaluationBatch = 32
+        s.standardizeSamples = 64
+        return s
+    }
+
+    static func bytes(_ url: URL) throws -> Data { try Data(contentsOf: url) }
+
+    @Test func lowersTheLossAndTheTestErrorDeterministically() throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        func settings(_ name: String) -> FinetuneSettings {
+            var s = Self.settings(root.url, name, model: model)
+            s.dataset = "synthetic:?train=300&test=100&size=16"
+            s.labels = 100
+            s.epochs = 4
+            s.options.unlabeledBatch = 50
+            s.options.labeledBatch = 25
+            s.options.hidden = 128
+            return s
+        }
+        let first = try #require(try FinetuneTrainer(settings: settings("a"), logger: Self.logger).run())
+        let second = try #require(try FinetuneTrainer(settings: settings("b"), logger: Self.logger).run())
+        #expect(first.testErrors == second.testErrors)
+        #expect(try Self.bytes(root.url.appendingPathComponent("a/backbone/model.safetensors"))
+                == Self.bytes(root.url.appendingPathComponent("b/backbone/model.safetensors")))
+        #expect(first.backbone == "finetune" && first.method == "csd" && first.labels == 100 && first.epochs == 4)
+        #expect(first.testErrors.count == 4)
+        // 10 classes, chance 0.9: the error falls clearly over four short epochs (0.89 -> 0.82 here).
+        #expect(first.finalTestError <= first.testErrors[0] - 0.05 && first.finalTestError < 0.85, "errors \(first.testErrors)")
+        let log = try String(contentsOf: root.url.appendingPathComponent("a/train_log.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(log.count == 24)
+        let losses = log.map { $0["loss"] as! Double }
+        #expect(losses.suffix(3).reduce(0, +) < losses.prefix(3).reduce(0, +), "losses \(losses)")
+        // The fine-tuned backbone moved and is a model folder the loaders accept.
+        let tuned = try BackboneLoader.load(folder: root.url.appendingPathComponent("a/backbone"))
+        let initial = try BackboneLoader.load(folder: model)
+        let moved = zip(tuned.stateDict(), initial.stateDict()).filter { a, b in (0..<a.tensor.count).contains { a.tensor[flat: $0] != b.tensor[flat: $0] } }
+        #expect(moved.count > 10, "only \(moved.map(\.0.key)) changed")
+        // Same table and plot as probe.
+        let rows = try ResultsStore(directory: root.url.appendingPathComponent("a")).read().rows
+        #expect(rows.map(\.runID) == [first.runID])
+        #expect(FileManager.default.fileExists(atPath: root.url.appendingPathComponent("a/error_vs_labels.svg").path))
+    }
+
+    /// A run stopped after any step and restarted ends with the same weights, heads and errors as
+    /// one that never stopped (the SIGKILL version of this is in .ci/run).
+    @Test(arguments: [2, 4])
+    func resumesToTheSameWeights(stopAfter: Int) throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        var whole = Self.settings(root.url, "whole", model: model)
+        whole.epochs = 2
+        whole.checkpointEvery = 2
+        let expected = try #require(try FinetuneTrainer(settings: whole, logger: Self.logger).run())
+        var stopped = whole
+        stopped.output = root.url.appendingPathComponent("stopped")
+        stopped.stopAfterSteps = stopAfter
+        #expect(try FinetuneTrainer(settings: stopped, logger: Self.logger).run() == nil)
+        stopped.stopAfterSteps = nil
+        let resumed = try #require(try FinetuneTrainer(settings: stopped, logger: Self.logger).run())
+        #expect(resumed.testErrors == expected.testErrors)
+        for file in ["backbone/model.safetensors", "heads.safetensors"] {
+            #expect(try Self.bytes(whole.output.appendingPathComponent(file)) == Self.bytes(stopped.output.appendingPathComponent(file)),
+                    "\(file) differs after resuming from step \(stopAfter)")
+        }
+        // A finished run is not trained again.
+        #expect(try FinetuneTrainer(settings: stopped, logger: Self.logger).run() == nil)
+    }
+
+    /// Micro-batches give the full batch's gradient.
+    @Test(arguments: [ProbeMethod.csd, .supervised])
+    func accumulationGivesTheFullBatchGradient(method: ProbeMethod) throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        func gradients(_ parts: Int) throws -> [Tensor] {
+            var s = Self.settings(root.url, "acc\(parts)", model: model, method: method)
+            s.accumulate = parts
+            let backbone = try BackboneLoader.load(folder: model)
+            var rng = RandomStream(seed: 0, stream: 1)
+            let heads = ContentStyleModel(dimension: 32, classes: 10, options: s.options, supervisedOnly: method == .supervised, rng: &rng)
+            let dataset = try DatasetRegistry.open(Self.dataset)
+            let bank = try ImageBank(split: try dataset.split("train"), preprocessing: Extractor.preprocessing(for: backbone, imageSize: nil))
+            let d = 32
+            let step = Step(settings: s, backbone: backbone, heads: heads, generator: Adam(groups: []), discriminator: nil,
+                            statistics: (Tensor(repeating: 0.1, shape: [d]), Tensor(repeating: 2, shape: [d])), train: bank, cached: nil)
+            let labeled = Array(0..<7), unlabeled = Array(20..<45)
+            _ = try step.gradients(labeled: labeled, labels: labeled.map { bank.labels[$0] }, unlabeled: method == .csd ? unlabeled : [])
+            return (backbone.parameters + heads.encoderParameters).compactMap(\.grad)
+        }
+        let whole = try gradients(1), split = try gradients(3)
+        #expect(whole.count == split.count && !whole.isEmpty)
+        for (a, b) in zip(whole, split) {
+            var diff: Float = 0, norm: Float = 0
+            for i in 0..<a.count { diff += (a[flat: i] - b[flat: i]) * (a[flat: i] - b[flat: i]); norm += a[flat: i] * a[flat: i] }
+            #expect(diff.squareRoot() <= 1e-4 * max(norm.squareRoot(), 1e-3), "relative gradient difference \(diff.squareRoot() / norm.squareRoot())")
+        }
+    }
+
+    /// The `cached` reconstruction target reads an extract cache of the same images and weights;
+    /// the fine-tuned tokens can be written to a new cache.
+    @Test func cachedTargetAndWrittenCache() throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        let cacheURL = root.url.appendingPathComponent("tokens.h5")
+        _ = try Extractor(request: ExtractionRequest(model: model.path, dataset: Self.dataset, splits: ["train", "test"], output: cacheURL),
+                          logger: Self.logger).run()
+        var s = Self.settings(root.url, "cached", model: model)
+        s.epochs = 1
+        s.cache = cacheURL.path
+        s.reconstructionTarget = .cached
+        s.writeCache = root.url.appendingPathComponent("tuned.h5")
+        let row = try #require(try FinetuneTrainer(settings: s, logger: Self.logger).run())
+        #expect(row.options["reconstruction_target"] == "cached" && row.options["standardize_source"] == "cache")
+        let tuned = try FeatureCacheReader(url: root.url.appendingPathComponent("tuned.h5"))
+        #expect(try tuned.rows("train") == 120 && tuned.rows("test") == 60)
+        #expect(tuned.provenance.weightsSHA256 != (try FeatureCacheReader(url: cacheURL)).provenance.weightsSHA256)
+
+        // A cache of other images is refused before training.
+        let other = root.url.appendingPathComponent("other.h5")
+        _ = try Extractor(request: ExtractionRequest(model: model.path, dataset: "synthetic:?train=120&test=60&size=16&seed=5",
+                                                     splits: ["train"], output: other), logger: Self.logger).run()
+        s.cache = other.path
+        s.output = root.url.appendingPathComponent("refused")
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains("other data") }
+    }
+
+    @Test func badSettingsFailBeforeTraining() throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        var s = Self.settings(root.url, "bad", model: model)
+        s.labels = 1000
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains("has 120 samples") }
+        s = Self.settings(root.url, "bad", model: model)
+        #expect(throws: OptionError.self) { try s.set("no_such_option", "1") }
+        #expect(throws: OptionError.self) { try s.set("reconstruction_target", "frozen") }
+        try s.set("reconstruction_target", "cached")
+        #expect { try s.validate() } throws: { "\($0)".contains("needs --cache") }
+        s = Self.settings(root.url, "bad", model: model)
+        s.freezeBlocks = 3
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains("has 2 blocks") }
+        s.method = .knn
+        #expect(throws: OptionError.self) { try s.validate() }
+
+        // A checkpoint of other settings in the output folder is not continued.
+        var first = Self.settings(root.url, "shared", model: model)
+        first.stopAfterSteps = 3
+        first.checkpointEvery = 1
+        _ = try FinetuneTrainer(settings: first, logger: Self.logger).run()
+        var other = first
+        other.seed = 1
+        #expect { try FinetuneTrainer(settings: other, logger: Self.logger).run() } throws: { "\($0)".contains("another run") }
+    }
+
+    @Test func freezingKeepsTheEmbeddingAndFirstBlocks() throws {
+        let root = try TemporaryFolder()
+        let model = try BackboneLoader.load(folder: try Self.tinyModel(root.url))
+        model.freezeEmbeddingAndBlocks(1)
+        let trainable = Set(model.namedParameters().filter(\.variable.requiresGrad).map(\.key))
+        #expect(trainable.allSatisfy { $0.hasPrefix("encoder.layer.1.") || $0.hasPrefix("layernorm.") })
+        #expect(trainable.contains("encoder.layer.1.mlp.fc1.weight") && trainable.contains("layernorm.weight"))
+        model.freezeEmbeddingAndBlocks(0)
+        #expect(model.namedParameters().filter { !$0.variable.requiresGrad }.map(\.key) == ["embeddings.mask_token"])
+    }
+}
+
+/// A folder removed when the test ends.
+final class TemporaryFolder {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("csd-finetune-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
