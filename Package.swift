@@ -89,6 +89,8 @@ let package = Package(
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
         .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
                           swiftSettings: optimized),
+        .executableTarget(name: "train-step-bench", dependencies: ["CSDFinetune", "CSDCLI"],
+                          path: "Sources/Benchmarks/train-step-bench", swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
 

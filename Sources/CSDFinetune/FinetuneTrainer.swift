@@ -113,8 +113,8 @@ public final class FinetuneTrainer {
         } else {
             statistics = try sampleStatistics(backbone, train)
         }
-        let step = Step(settings: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
-                        statistics: statistics, train: train, cached: s.reconstructionTarget == .cached ? cache : nil)
+        let step = TrainingStep(settings: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
+                        statistics: statistics, pixels: { try train.pixels($0) }, cached: s.reconstructionTarget == .cached ? cache : nil)
 
         let pool = trainLabels.count
         let batch = o.unlabeledBatch
@@ -215,7 +215,7 @@ public final class FinetuneTrainer {
     }
 
     /// Test error of argmax p with the current backbone and heads.
-    func evaluate(_ step: Step, _ test: ImageBank) throws -> Double {
+    func evaluate(_ step: TrainingStep, _ test: ImageBank) throws -> Double {
         var wrong = 0
         for start in stride(from: 0, to: test.count, by: settings.evaluationBatch) {
             let rows = Array(start..<min(test.count, start + settings.evaluationBatch))

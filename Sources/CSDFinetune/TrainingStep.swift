@@ -6,10 +6,10 @@ import CSDTensor
 
 /// One optimiser step of the content-style objective (or the supervised baseline) with the
 /// backbone in the graph, optionally over several micro-batches.
-final class Step {
-    struct Terms {
-        var loss: Float = 0, ce: Float = 0, reconstruction: Float = 0, adversarialContent: Float = 0, adversarialStyle: Float = 0
-        var discriminator: Float = 0
+public final class TrainingStep {
+    public struct Terms {
+        public var loss: Float = 0, ce: Float = 0, reconstruction: Float = 0, adversarialContent: Float = 0
+        public var adversarialStyle: Float = 0, discriminator: Float = 0
     }
 
     let settings: FinetuneSettings
@@ -18,15 +18,23 @@ final class Step {
     let generator: Adam
     let discriminator: Adam?
     let mean: Variable, std: Variable
-    let train: ImageBank
+    /// Preprocessed pixels of train rows.
+    let pixels: ([Int]) throws -> Tensor
     let cached: ReferenceTokens?
 
+    /// `pixels` gives the preprocessed images of train rows [n, 3, H, W].
+    public convenience init(settings: FinetuneSettings, backbone: any Backbone, heads: ContentStyleModel, generator: Adam,
+                            discriminator: Adam?, statistics: (mean: Tensor, std: Tensor), pixels: @escaping ([Int]) throws -> Tensor) {
+        self.init(settings: settings, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
+                  statistics: statistics, pixels: pixels, cached: nil)
+    }
+
     init(settings: FinetuneSettings, backbone: any Backbone, heads: ContentStyleModel, generator: Adam, discriminator: Adam?,
-         statistics: (mean: Tensor, std: Tensor), train: ImageBank, cached: ReferenceTokens?) {
+         statistics: (mean: Tensor, std: Tensor), pixels: @escaping ([Int]) throws -> Tensor, cached: ReferenceTokens?) {
         self.settings = settings; self.backbone = backbone; self.heads = heads
         self.generator = generator; self.discriminator = discriminator
         mean = Variable(statistics.mean); std = Variable(statistics.std)
-        self.train = train; self.cached = cached
+        self.pixels = pixels; self.cached = cached
     }
 
     /// The heads' input: the image token, standardised with the fixed statistics (option
@@ -45,7 +53,7 @@ final class Step {
 
     /// Forward, backward and update on the labeled rows `labeled` (with `labels`) and the
     /// unlabeled rows, then the discriminators' step on the codes of the updated heads.
-    func run(labeled: [Int], labels: [Int], unlabeled: [Int], prior: [Double], priorRNG: inout RandomStream) throws -> Terms {
+    public func run(labeled: [Int], labels: [Int], unlabeled: [Int], prior: [Double], priorRNG: inout RandomStream) throws -> Terms {
         let o = settings.options
         var (terms, standardized) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
         generator.step()
@@ -88,7 +96,7 @@ final class Step {
         for part in 0..<parts {
             let l = Self.slice(labeled, part, parts), u = Self.slice(unlabeled, part, parts)
             guard !l.isEmpty || !u.isEmpty else { continue }
-            let x = tokens(try train.pixels(l + u))
+            let x = tokens(try pixels(l + u))
             let labelShare = labeled.isEmpty ? 0 : Float(l.count) / Float(labeled.count)
             let lPart = Self.slice(labels, part, parts)
             if csd {

@@ -126,8 +126,8 @@ struct FinetuneTests {
             let dataset = try DatasetRegistry.open(Self.dataset)
             let bank = try ImageBank(split: try dataset.split("train"), preprocessing: Extractor.preprocessing(for: backbone, imageSize: nil))
             let d = 32
-            let step = Step(settings: s, backbone: backbone, heads: heads, generator: Adam(groups: []), discriminator: nil,
-                            statistics: (Tensor(repeating: 0.1, shape: [d]), Tensor(repeating: 2, shape: [d])), train: bank, cached: nil)
+            let step = TrainingStep(settings: s, backbone: backbone, heads: heads, generator: Adam(groups: []), discriminator: nil,
+                            statistics: (Tensor(repeating: 0.1, shape: [d]), Tensor(repeating: 2, shape: [d])), pixels: { try bank.pixels($0) })
             let labeled = Array(0..<7), unlabeled = Array(20..<45)
             _ = try step.gradients(labeled: labeled, labels: labeled.map { bank.labels[$0] }, unlabeled: method == .csd ? unlabeled : [])
             return (backbone.parameters + heads.encoderParameters).compactMap(\.grad)

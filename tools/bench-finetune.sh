@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# finetune training-step benchmark: our train-step-bench against PyTorch (tools/bench_finetune_torch.py)
+# on the same random-weight DINOv2 ViT-S/14 checkpoint, 224 px, batch 16 (4 labeled), same threads:
+# one step = backbone forward + content-style heads, backward, AdamW, discriminators' step.
+# Runs alternate (ours, PyTorch) ROUNDS times, with and without activation recomputation; prints
+# the median step time and peak memory of both and the ratio; exits 1 when ours is below TARGET x.
+# Usage: tools/bench-finetune.sh [threads=2]
+#   env: ROUNDS (default 2), STEPS (timed steps per run, default 3), MODELS_DIR (default
+#        /tmp/csd-bench-models), TARGET (default 1.0), SCRATCH_PATH (swift build folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+threads=${1:-2}
+rounds=${ROUNDS:-2}
+steps=${STEPS:-3}
+target=${TARGET:-1.0}
+models=${MODELS_DIR:-/tmp/csd-bench-models}
+scratch=()
+if [[ -n "${SCRATCH_PATH:-}" ]]; then scratch=(--scratch-path "$SCRATCH_PATH"); fi
+
+if [[ ! -f "$models/dinov2_vits14/config.json" ]]; then
+    echo "bench-finetune: writing random-weight ViT-S/14 DINOv2 to $models" >&2
+    python3 tools/make_backbone_fixtures.py --skip-tiny --full "$models" >&2
+fi
+swift build -c release "${scratch[@]}" --product train-step-bench >&2
+bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+common=(--model "$models/dinov2_vits14" --batch 16 --labeled 4 --size 224 --steps "$steps" --warmup 1 --threads "$threads")
+for mode in plain recompute; do
+    flag=(); [[ $mode == recompute ]] && flag=(--recompute)
+    for ((r = 1; r <= rounds; r++)); do
+        "$bin/train-step-bench" "${common[@]}" "${flag[@]}" >> "$tmp/swift-$mode.jsonl"
+        python3 tools/bench_finetune_torch.py "${common[@]}" "${flag[@]}" 2>/dev/null >> "$tmp/torch-$mode.jsonl"
+    done
+done
+
+python3 - "$tmp" "$threads" "$target" <<'PY'
+import json, statistics, sys
+tmp, threads, target = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def load(name):
+    rows = [json.loads(l) for l in open(f"{tmp}/{name}.jsonl") if l.strip()]
+    return statistics.median(r["step_seconds_median"] for r in rows), max(r["peak_rss_mib"] for r in rows)
+print(f"one finetune training step, DINOv2 ViT-S/14 (random weights), 224 px, batch 16 (4 labeled), {threads} threads")
+print("| mode | ours s/step | PyTorch s/step | speed-up | ours peak MiB | PyTorch peak MiB |")
+print("|---|---|---|---|---|---|")
+ok = True
+for mode in ("plain", "recompute"):
+    (ts, ms), (tt, mt) = load(f"swift-{mode}"), load(f"torch-{mode}")
+    ratio = tt / ts
+    ok &= ratio >= target
+    print(f"| {mode} | {ts:.2f} | {tt:.2f} | {ratio:.2f}x | {ms:.0f} | {mt:.0f} |")
+sys.exit(0 if ok else 1)
+PY
