@@ -51,21 +51,13 @@ public final class Adam {
         p.value.makeUnique()
         let pm = state.m.storage.pointer, pv = state.v.storage.pointer
         let pw = p.value.storage.pointer, pg = g.storage.pointer
-        // The decay choice is made outside the loops so that each loop is branch-free and vectorises.
-        let l2: Float = decoupled ? 0 : wd
-        let shrink: Float = decoupled ? 1 - lr * wd : 1
-        let inverseRoot = 1 / correction2Root
+        let coefficients = AdamKernel.Coefficients(
+            beta1: b1, beta2: b2, eps: eps, stepSize: stepSize, inverseCorrection2Root: 1 / correction2Root,
+            l2: decoupled ? 0 : wd, shrink: decoupled ? 1 - lr * wd : 1)
         Threads.parallelFor(p.value.count, grain: Grain.elementwise) { r in
-            if shrink != 1 { for i in r { pw[i] *= shrink } }
-            for i in r {
-                let grad = pg[i] + l2 * pw[i]
-                let m = b1 * pm[i] + (1 - b1) * grad
-                let v = b2 * pv[i] + (1 - b2) * grad * grad
-                pm[i] = m
-                pv[i] = v
-                pw[i] -= stepSize * m / (v.squareRoot() * inverseRoot + eps)
-            }
+            AdamKernel.update(w: pw, m: pm, v: pv, g: pg, range: r, coefficients)
         }
+        withExtendedLifetime(g) {}
         moments[id] = state
     }
 
