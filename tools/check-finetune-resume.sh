@@ -12,23 +12,24 @@ args=(--model Tests/CSDBackbonesTests/Fixtures/dinov2_tiny --dataset "synthetic:
 fail() { echo "finetune resume check FAILED: $*" >&2; exit 1; }
 
 "$bin/finetune" "${args[@]}" --out "$work/whole" >/dev/null
+run=$(basename "$(ls -d "$work"/whole/runs/*/)")   # the run's folder name, the same in both outputs
 
 "$bin/finetune" "${args[@]}" --out "$work/killed" >/dev/null &
 pid=$!
 # Kill once a few checkpoints exist, in the middle of the first epochs.
 for _ in $(seq 1 2000); do
-    latest=$(cat "$work/killed/checkpoints/latest" 2>/dev/null || true)
+    latest=$(cat "$work/killed/runs/$run/checkpoints/latest" 2>/dev/null || true)
     [[ "$latest" > "step-00000004" ]] && break
     sleep 0.01
 done
 kill -9 "$pid" 2>/dev/null || fail "the run ended before it could be killed"
 wait "$pid" 2>/dev/null || true
 [[ ! -e "$work/killed/results.jsonl" ]] || fail "the run finished before the kill"
-echo "killed at $(cat "$work/killed/checkpoints/latest"), resuming"
+echo "killed at $(cat "$work/killed/runs/$run/checkpoints/latest"), resuming"
 "$bin/finetune" "${args[@]}" --out "$work/killed" >/dev/null
 
 for file in backbone/model.safetensors heads.safetensors; do
-    cmp -s "$work/whole/$file" "$work/killed/$file" || fail "$file differs from the uninterrupted run"
+    cmp -s "$work/whole/runs/$run/$file" "$work/killed/runs/$run/$file" || fail "$file differs from the uninterrupted run"
 done
 errors() { python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["test_errors"])' "$1/results.jsonl"; }
 [[ "$(errors "$work/whole")" == "$(errors "$work/killed")" ]] || fail "test errors differ"

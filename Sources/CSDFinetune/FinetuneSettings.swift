@@ -115,13 +115,24 @@ public struct FinetuneSettings: Sendable {
         return v
     }
 
-    /// The run's key in results.jsonl (probe's form, with the finetune settings that differ
-    /// from their defaults).
+    /// The run's key in results.jsonl (probe's form, plus the model, the data set and the
+    /// finetune settings that differ from their defaults): runs of several models, seeds or
+    /// settings can share one output folder.
     public var runID: String {
         let defaults = FinetuneSettings(model: model, dataset: dataset, output: output).recordedOptions
         let recorded = recordedOptions
-        let changed = recorded.keys.sorted().filter { recorded[$0] != defaults[$0] && $0 != "model" && $0 != "dataset" }
-        return ([method.rawValue, "n=\(labels.map(String.init) ?? "all")", "seed=\(seed)", "epochs=\(epochs)", "finetune"]
+        let changed = recorded.keys.sorted().filter { recorded[$0] != defaults[$0] }
+        return ([method.rawValue, "n=\(labels.map(String.init) ?? "all")", "seed=\(seed)", "epochs=\(epochs)", "finetune",
+                 "model=\(model)", "dataset=\(dataset)"]
                 + changed.map { "\($0)=\(recorded[$0]!)" }).joined(separator: "|")
+    }
+
+    /// `<out>/runs/<method>-n<labels>-seed<s>-<hash of the run ID>`: the run's checkpoints,
+    /// training log, fine-tuned backbone and heads.
+    public var runFolder: URL {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 // FNV-1a: stable across processes and machines
+        for byte in runID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let name = "\(method.rawValue)-n\(labels.map(String.init) ?? "all")-seed\(seed)-\(String(hash, radix: 16).suffix(8))"
+        return output.appendingPathComponent("runs").appendingPathComponent(name)
     }
 }

@@ -40,7 +40,7 @@ public final class FinetuneTrainer {
         try s.validate()
         let o = s.options
         let store = ResultsStore(directory: s.output)
-        try FileManager.default.createDirectory(at: s.output, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: s.runFolder, withIntermediateDirectories: true)
         if try store.finishedRunIDs().contains(s.runID) {
             logger.info("\(s.runID) is already in \(store.fileURL.path): nothing to do")
             return nil
@@ -59,8 +59,9 @@ public final class FinetuneTrainer {
         let initialWeights = try reference.weightsDigest()
         let configJSON = try reference.configJSON()
 
-        // A checkpoint of this output folder, if any, decides where training continues.
-        let checkpoints = s.output.appendingPathComponent("checkpoints")
+        // A checkpoint of this run, if any, decides where training continues.
+        let runFolder = s.runFolder
+        let checkpoints = runFolder.appendingPathComponent("checkpoints")
         let resumeFolder = try TrainingCheckpoint.latest(root: checkpoints)
         var state: TrainingState
         if let resumeFolder {
@@ -124,7 +125,7 @@ public final class FinetuneTrainer {
         var priorRNG = RandomStream(snapshot: state.priorRNG)
         let prior = ProbeTrainer.classPrior(o.classPrior, labels: labeled.map { trainLabels[$0] }, classes: classes)
         let started = Date(), wallBefore = state.wallSeconds
-        let log = try TrainingLog(url: s.output.appendingPathComponent("train_log.jsonl"))
+        let log = try TrainingLog(url: runFolder.appendingPathComponent("train_log.jsonl"))
         var stepsHere = 0
         func checkpoint() throws {
             state.orderRNG = orderRNG.snapshot
@@ -175,9 +176,9 @@ public final class FinetuneTrainer {
         }
 
         // The fine-tuned backbone as a model folder, the heads next to it.
-        let modelFolder = s.output.appendingPathComponent("backbone")
+        let modelFolder = runFolder.appendingPathComponent("backbone")
         try TrainingCheckpoint.writeModelFolder(modelFolder, backbone: backbone, configJSON: configJSON)
-        try TrainingCheckpoint.writeHeads(heads, statistics: statistics, to: s.output.appendingPathComponent(TrainingCheckpoint.headsFile))
+        try TrainingCheckpoint.writeHeads(heads, statistics: statistics, to: runFolder.appendingPathComponent(TrainingCheckpoint.headsFile))
         let row = result(state: state, labeled: labeled, reference: reference, dataset: dataset, backbone: backbone,
                          trainRows: train.count, testRows: test.count, initialWeights: initialWeights)
         try writeSubset(labeled)

@@ -19,11 +19,13 @@ struct Finetune: ParsableCommand {
         [2048] (train images whose initial tokens give the standardisation statistics when there is \
         no --cache), eval_batch [64].
 
-        Writes to --out: results.jsonl (probe's schema, backbone = finetune; one row per run), \
-        results.csv, summary.md, error_vs_labels.svg, train_log.jsonl (losses, seconds and peak \
-        memory per step), checkpoints/ (every --checkpoint-every steps and after every epoch; a \
-        rerun with the same settings continues from the last one to the same weights), backbone/ \
-        (the fine-tuned backbone as a model folder: --model for extract) and heads.safetensors.
+        Writes to --out: results.jsonl (probe's schema, backbone = finetune; one row per run, so \
+        runs of several models, seeds or settings can share a folder), results.csv, summary.md, \
+        error_vs_labels.svg, subsets/; and per run, in runs/<method>-n<labels>-seed<s>-<hash>/: \
+        train_log.jsonl (losses, seconds and peak memory per step), checkpoints/ (every \
+        --checkpoint-every steps and after every epoch; rerunning the same command continues \
+        from the last one to the same weights), backbone/ (the fine-tuned backbone as a model \
+        folder: --model for extract) and heads.safetensors.
         """)
 
     @Option(help: "Preset, model folder, or random:<preset>[:seed].") var model: String
@@ -104,7 +106,7 @@ struct Finetune: ParsableCommand {
         }
         print(try String(contentsOf: s.output.appendingPathComponent("summary.md"), encoding: .utf8))
         print("test error after each epoch: \(row.testErrors.map { String(format: "%.4f", $0) }.joined(separator: ", "))")
-        print("results: \(s.output.appendingPathComponent("results.jsonl").path); fine-tuned backbone: \(s.output.appendingPathComponent("backbone").path)")
+        print("results: \(s.output.appendingPathComponent("results.jsonl").path); fine-tuned backbone: \(s.runFolder.appendingPathComponent("backbone").path)")
     }
 }
 

@@ -64,20 +64,22 @@ struct FinetuneTests {
         }
         let first = try #require(try FinetuneTrainer(settings: settings("a"), logger: Self.logger).run())
         let second = try #require(try FinetuneTrainer(settings: settings("b"), logger: Self.logger).run())
+        let (runA, runB) = (settings("a").runFolder, settings("b").runFolder)
+        #expect(runA.lastPathComponent == runB.lastPathComponent && runA.lastPathComponent.hasPrefix("csd-n100-seed0-"))
         #expect(first.testErrors == second.testErrors)
-        #expect(try Self.bytes(root.url.appendingPathComponent("a/backbone/model.safetensors"))
-                == Self.bytes(root.url.appendingPathComponent("b/backbone/model.safetensors")))
+        #expect(try Self.bytes(runA.appendingPathComponent("backbone/model.safetensors"))
+                == Self.bytes(runB.appendingPathComponent("backbone/model.safetensors")))
         #expect(first.backbone == "finetune" && first.method == "csd" && first.labels == 100 && first.epochs == 4)
         #expect(first.testErrors.count == 4)
         // 10 classes, chance 0.9: the error falls clearly over four short epochs (0.89 -> 0.82 here).
         #expect(first.finalTestError <= first.testErrors[0] - 0.05 && first.finalTestError < 0.85, "errors \(first.testErrors)")
-        let log = try String(contentsOf: root.url.appendingPathComponent("a/train_log.jsonl"), encoding: .utf8)
+        let log = try String(contentsOf: runA.appendingPathComponent("train_log.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(log.count == 24)
         let losses = log.map { $0["loss"] as! Double }
         #expect(losses.suffix(3).reduce(0, +) < losses.prefix(3).reduce(0, +), "losses \(losses)")
         // The fine-tuned backbone moved and is a model folder the loaders accept.
-        let tuned = try BackboneLoader.load(folder: root.url.appendingPathComponent("a/backbone"))
+        let tuned = try BackboneLoader.load(folder: runA.appendingPathComponent("backbone"))
         let initial = try BackboneLoader.load(folder: model)
         let moved = zip(tuned.stateDict(), initial.stateDict()).filter { a, b in (0..<a.tensor.count).contains { a.tensor[flat: $0] != b.tensor[flat: $0] } }
         #expect(moved.count > 10, "only \(moved.map(\.0.key)) changed")
@@ -105,7 +107,7 @@ struct FinetuneTests {
         let resumed = try #require(try FinetuneTrainer(settings: stopped, logger: Self.logger).run())
         #expect(resumed.testErrors == expected.testErrors)
         for file in ["backbone/model.safetensors", "heads.safetensors"] {
-            #expect(try Self.bytes(whole.output.appendingPathComponent(file)) == Self.bytes(stopped.output.appendingPathComponent(file)),
+            #expect(try Self.bytes(whole.runFolder.appendingPathComponent(file)) == Self.bytes(stopped.runFolder.appendingPathComponent(file)),
                     "\(file) differs after resuming from step \(stopAfter)")
         }
         // A finished run is not trained again.
@@ -191,9 +193,22 @@ struct FinetuneTests {
         first.stopAfterSteps = 3
         first.checkpointEvery = 1
         _ = try FinetuneTrainer(settings: first, logger: Self.logger).run()
+        // A run's folder holding another run's checkpoint (a hash collision, or a moved
+        // folder) is refused rather than continued.
         var other = first
         other.seed = 1
+        try FileManager.default.createDirectory(at: other.runFolder.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: first.runFolder, to: other.runFolder)
         #expect { try FinetuneTrainer(settings: other, logger: Self.logger).run() } throws: { "\($0)".contains("another run") }
+        // Runs of other settings share an output folder: each has its own run folder and row.
+        var seed2 = first
+        seed2.seed = 2
+        seed2.stopAfterSteps = nil
+        first.stopAfterSteps = nil
+        _ = try #require(try FinetuneTrainer(settings: seed2, logger: Self.logger).run())
+        _ = try #require(try FinetuneTrainer(settings: first, logger: Self.logger).run())
+        let rows = try ResultsStore(directory: first.output).read().rows
+        #expect(Set(rows.map(\.seed)) == [0, 2] && Set(rows.map(\.runID)).count == 2)
     }
 
     @Test func freezingKeepsTheEmbeddingAndFirstBlocks() throws {
