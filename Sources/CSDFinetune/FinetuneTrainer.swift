@@ -155,6 +155,11 @@ public final class FinetuneTrainer {
                 let ub = s.method == .csd ? Array(state.poolOrder[(k * batch)..<min(pool, (k + 1) * batch)]) : []
                 let terms = try step.run(labeled: lb, labels: lb.map { trainLabels[$0] }, unlabeled: ub, prior: prior,
                                          priorRNG: &priorRNG)
+                guard terms.loss.isFinite && terms.discriminator.isFinite else {
+                    // The weights are already spoiled: stop before they reach a checkpoint.
+                    throw TrainingDiverged(step: state.step + 1, term: terms.loss.isFinite ? "discriminators' loss" : "loss",
+                                           value: terms.loss.isFinite ? terms.discriminator : terms.loss, lastCheckpoint: try TrainingCheckpoint.latest(root: checkpoints))
+                }
                 state.stepInEpoch += 1
                 state.step += 1
                 stepsHere += 1
@@ -264,5 +269,17 @@ public final class FinetuneTrainer {
         subsets[settings.labels.map(String.init) ?? "all"] = settings.labels == nil ? [] : labeled
         let object: [String: Any] = ["seed": settings.seed, "note": "train-split indices; 'all' = every row", "subsets": subsets]
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: url, options: .atomic)
+    }
+}
+
+/// The loss stopped being a finite number: training stops and leaves the last checkpoint as it was.
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public let step: Int
+    public let term: String
+    public let value: Float
+    public let lastCheckpoint: URL?
+    public var description: String {
+        "the \(term) became \(value) at step \(step): lower --backbone-lr or lr (the heads'); "
+            + (lastCheckpoint.map { "the last good checkpoint is \($0.path) (delete it to start over with other settings)" } ?? "no checkpoint was written")
     }
 }

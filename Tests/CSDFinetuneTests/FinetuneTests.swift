@@ -188,6 +188,12 @@ struct FinetuneTests {
         s.method = .knn
         #expect(throws: OptionError.self) { try s.validate() }
 
+        // A diverging run stops with a clear error instead of training on NaN weights.
+        var diverging = Self.settings(root.url, "diverging", model: model)
+        diverging.backboneLR = 1e30
+        diverging.options.lr = 1e30
+        #expect(throws: TrainingDiverged.self) { try FinetuneTrainer(settings: diverging, logger: Self.logger).run() }
+
         // A checkpoint of other settings in the output folder is not continued.
         var first = Self.settings(root.url, "shared", model: model)
         first.stopAfterSteps = 3
