@@ -28,6 +28,9 @@ public struct ExtractionRequest: Sendable {
     public var limit: Int?
     public var token = Token.image
     public var overwrite = false
+    /// The model id recorded in the cache instead of the folder or preset name (finetune names
+    /// its fine-tuned weights after the model they came from and the run).
+    public var modelID: String?
     public var compression = HDF5Compression.none
 
     public init(model: String, dataset: String, splits: [String], output: URL) {

@@ -62,7 +62,7 @@ public final class Extractor {
         let dimension = request.token == .patchMean ? model.tokenDimension : model.imageTokenDimension
         logger.info("model \(reference.id) (\(model.family.rawValue), \(model.parameterCount) parameters), computing weights SHA-256")
         let provenance = CacheProvenance(
-            modelID: reference.id, weightsSHA256: try reference.weightsDigest(), token: tokenName,
+            modelID: request.modelID ?? reference.id, weightsSHA256: try reference.weightsDigest(), token: tokenName,
             preprocessing: try CacheProvenance.preprocessingJSON(preprocessing), datasetID: dataset.id,
             datasetFingerprint: dataset.fingerprint, toolVersion: ToolVersion.current, dtype: request.dtype,
             featureDim: dimension)

@@ -193,6 +193,7 @@ public final class FinetuneTrainer {
             var request = ExtractionRequest(model: modelFolder.path, dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: cacheURL)
             request.imageSize = s.imageSize
             request.batchSize = s.evaluationBatch
+            request.modelID = "finetune:\(reference.id):\(runFolder.lastPathComponent)"
             logger.info("writing the fine-tuned tokens to \(cacheURL.path)")
             _ = try Extractor(request: request, logger: logger).run()
         }

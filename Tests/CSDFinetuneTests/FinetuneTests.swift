@@ -161,6 +161,7 @@ struct FinetuneTests {
         let tuned = try FeatureCacheReader(url: root.url.appendingPathComponent("tuned.h5"))
         #expect(try tuned.rows("train") == 120 && tuned.rows("test") == 60)
         #expect(tuned.provenance.weightsSHA256 != (try FeatureCacheReader(url: cacheURL)).provenance.weightsSHA256)
+        #expect(tuned.provenance.modelID == "finetune:tiny-dinov2:\(s.runFolder.lastPathComponent)")
 
         // A cache of other images is refused before training.
         let other = root.url.appendingPathComponent("other.h5")
