@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDExtractTests", dependencies: [
-            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDBackbones", "extract",
+            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage", "CSDBackbones", "extract",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CSDNNTests", dependencies: ["CSDNN", "CSDSafetensors"],

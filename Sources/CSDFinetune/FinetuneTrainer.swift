@@ -87,6 +87,9 @@ public final class FinetuneTrainer {
         logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(backbone.trainableParameters.reduce(0) { $0 + $1.value.count }) trained); loading \(s.dataset)")
         let train = try ImageBank(split: trainSplit, preprocessing: preprocessing)
         let test = try ImageBank(split: testSplit, preprocessing: preprocessing)
+        for bank in [train, test] where !bank.holdsImages {
+            logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
+        }
         let cache = try s.cache.map { try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
                                                           weights: initialWeights, dimension: backbone.imageTokenDimension) }
 

@@ -3,37 +3,53 @@ import CSDImage
 import CSDTensor
 import Foundation
 
-/// A split's images held decoded in memory, for batches in any order (training draws random
-/// batches; the readers only move forward). The data sets of the paper are small images:
-/// MNIST's 60000 train images take 47 MB, CIFAR-10's 150 MB.
+/// A split's images for batches in any order (training draws random batches; the readers only
+/// move forward). The data sets of the paper are small images, held decoded in memory (MNIST's
+/// 60000 train images take 47 MB, CIFAR-10's 150 MB); a split whose decoded images would take
+/// more than `memoryBudget` is read sample by sample instead (image folders: one file each).
 final class ImageBank: @unchecked Sendable {
-    let split: String
-    let images: [Image]
+    let split: any DatasetSplit
     let labels: [Int]
     let preprocessing: Preprocessing
+    /// The decoded images, or nil when they are read on demand.
+    private let images: [Image]?
 
-    init(split: any DatasetSplit, preprocessing: Preprocessing) throws {
-        self.split = split.name
+    static var memoryBudget: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) / 4 }
+
+    init(split: any DatasetSplit, preprocessing: Preprocessing, memoryBudget: Int = ImageBank.memoryBudget) throws {
+        self.split = split
         self.preprocessing = preprocessing
+        labels = try split.labels()
         var reader = try split.reader(range: 0..<split.count)
-        var images: [Image] = [], labels: [Int] = []
-        images.reserveCapacity(split.count)
-        labels.reserveCapacity(split.count)
-        while let sample = try reader.next() {
-            images.append(sample.image)
-            labels.append(sample.label)
+        guard let first = try reader.next() else {
+            throw DatasetError(file: split.name, "split '\(split.name)' is empty")
         }
+        let estimate = first.image.pixels.count * split.count
+        guard estimate <= memoryBudget else {
+            images = nil
+            return
+        }
+        var images = [first.image]
+        images.reserveCapacity(split.count)
+        while let sample = try reader.next() { images.append(sample.image) }
         guard images.count == split.count else {
             throw DatasetError(file: split.name, "split '\(split.name)' announced \(split.count) samples but yielded \(images.count)")
         }
         self.images = images
-        self.labels = labels
     }
 
-    var count: Int { images.count }
+    var count: Int { labels.count }
+    var holdsImages: Bool { images != nil }
 
     /// Preprocessed pixels [rows.count, 3, H, W].
     func pixels(_ rows: [Int]) throws -> Tensor {
-        try preprocessing(rows.map { images[$0] })
+        if let images { return try preprocessing(rows.map { images[$0] }) }
+        return try preprocessing(rows.map { row -> Image in
+            var reader = try split.reader(range: row..<(row + 1))
+            guard let sample = try reader.next() else {
+                throw DatasetError(file: split.name, "split '\(split.name)' has no sample \(row)")
+            }
+            return sample.image
+        })
     }
 }

@@ -3,6 +3,7 @@ import CSDBackbones
 import CSDData
 import CSDExtract
 import CSDFeatureStore
+import CSDImage
 import CSDNN
 @testable import CSDFinetune
 import CSDProbe
@@ -216,6 +217,20 @@ struct FinetuneTests {
         _ = try #require(try FinetuneTrainer(settings: first, logger: Self.logger).run())
         let rows = try ResultsStore(directory: first.output).read().rows
         #expect(Set(rows.map(\.seed)) == [0, 2] && Set(rows.map(\.runID)).count == 2)
+    }
+
+    /// A split too large to hold decoded is read sample by sample, with the same pixels.
+    @Test func imagesReadOnDemandMatchHeldImages() throws {
+        let split = try DatasetRegistry.open(Self.dataset).split("train")
+        let preprocessing = Preprocessing.dinov2.resizing(to: .shortestEdge(16)).cropping(to: .init(16))
+        let held = try ImageBank(split: split, preprocessing: preprocessing)
+        let streamed = try ImageBank(split: split, preprocessing: preprocessing, memoryBudget: 1000)
+        #expect(held.holdsImages && !streamed.holdsImages)
+        #expect(held.labels == streamed.labels && held.count == 120)
+        let rows = [7, 0, 119, 7, 42]
+        let (a, b) = (try held.pixels(rows), try streamed.pixels(rows))
+        #expect(a.shape == [5, 3, 16, 16] && a.shape == b.shape)
+        #expect((0..<a.count).allSatisfy { a[flat: $0] == b[flat: $0] })
     }
 
     @Test func freezingKeepsTheEmbeddingAndFirstBlocks() throws {
