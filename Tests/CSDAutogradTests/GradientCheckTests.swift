@@ -61,6 +61,11 @@ extension GradientCheck: CustomTestStringConvertible {
         .init(name: "silu", inputs: [I(shape: [3, 5])]) { $0[0].silu() },
         .init(name: "relu", inputs: [I(shape: [3, 5], domain: .awayFromZero)]) { $0[0].relu() },
         .init(name: "leakyRelu", inputs: [I(shape: [3, 5], domain: .awayFromZero)]) { $0[0].leakyRelu(0.2) },
+        // Activation recomputation: the second input plays a weight the body reads (its gradient
+        // accumulates during the re-run), the first the block input.
+        .init(name: "recomputed (activation recomputation)", inputs: [I(shape: [2, 3]), I(shape: [3, 3])]) { v in
+            recomputed(v[0], parameters: [v[1]]) { x in (x.matmul(v[1]).tanh() * x).sum(axes: [1]) }
+        },
         .init(name: "residual with layer scale", inputs: [I(shape: [2, 3, 4]), I(shape: [2, 3, 4]), I(shape: [4])]) {
             residual($0[0], $0[1], scale: $0[2])
         },
