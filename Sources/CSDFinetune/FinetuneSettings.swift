@@ -39,6 +39,8 @@ public struct FinetuneSettings: Sendable {
     /// Train images whose initial tokens give the standardisation statistics when no cache is given.
     public var standardizeSamples = 2048
     public var imageSize: Int?
+    /// Only the first `limit` rows of the train and test splits (quick trials), as extract's.
+    public var limit: Int?
     public var evaluationBatch = 64
     public var trainSplit = "train", testSplit = "test"
     /// Heads and discriminators (`lr`, `disc_lr`, sizes, weights, batch sizes): as probe.
@@ -93,6 +95,7 @@ public struct FinetuneSettings: Sendable {
             throw OptionError("--accumulate \(accumulate) is larger than the batch (\(options.unlabeledBatch) unlabeled rows)")
         }
         guard checkpointEvery >= 0 else { throw OptionError("--checkpoint-every must be >= 0") }
+        if let limit, limit < 1 { throw OptionError("--limit must be at least 1") }
         if reconstructionTarget == .cached && cache == nil {
             throw OptionError("reconstruction_target=cached needs --cache (an extract cache of the same data set and model)")
         }
@@ -110,6 +113,7 @@ public struct FinetuneSettings: Sendable {
         v["reconstruction_target"] = reconstructionTarget.rawValue
         v["standardize_source"] = cache == nil ? "sample:\(standardizeSamples)" : "cache"
         v["image_size"] = imageSize.map(String.init) ?? "default"
+        v["limit"] = limit.map(String.init) ?? "none"
         v["model"] = model
         v["dataset"] = dataset
         return v

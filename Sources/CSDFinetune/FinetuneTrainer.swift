@@ -52,7 +52,7 @@ public final class FinetuneTrainer {
         }
         let trainSplit = try dataset.split(s.trainSplit), testSplit = try dataset.split(s.testSplit)
         let classes = trainSplit.classNames.count
-        let trainLabels = try trainSplit.labels()
+        let trainLabels = Array(try trainSplit.labels().prefix(s.limit ?? .max))
         if let n = s.labels, n > trainLabels.count {
             throw OptionError("--labels \(n): the train split of \(s.dataset) has \(trainLabels.count) samples")
         }
@@ -85,8 +85,8 @@ public final class FinetuneTrainer {
         let preprocessing = Extractor.preprocessing(for: backbone, imageSize: s.imageSize)
         try preprocessing.validate()
         logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(backbone.trainableParameters.reduce(0) { $0 + $1.value.count }) trained); loading \(s.dataset)")
-        let train = try ImageBank(split: trainSplit, preprocessing: preprocessing)
-        let test = try ImageBank(split: testSplit, preprocessing: preprocessing)
+        let train = try ImageBank(split: trainSplit, preprocessing: preprocessing, limit: s.limit)
+        let test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
         for bank in [train, test] where !bank.holdsImages {
             logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
         }
@@ -195,6 +195,7 @@ public final class FinetuneTrainer {
         if let cacheURL = s.writeCache {
             var request = ExtractionRequest(model: modelFolder.path, dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: cacheURL)
             request.imageSize = s.imageSize
+            request.limit = s.limit
             request.batchSize = s.evaluationBatch
             request.modelID = "finetune:\(reference.id):\(runFolder.lastPathComponent)"
             logger.info("writing the fine-tuned tokens to \(cacheURL.path)")

@@ -16,24 +16,27 @@ final class ImageBank: @unchecked Sendable {
 
     static var memoryBudget: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) / 4 }
 
-    init(split: any DatasetSplit, preprocessing: Preprocessing, memoryBudget: Int = ImageBank.memoryBudget) throws {
+    /// `limit`: only the first rows of the split (quick trials).
+    init(split: any DatasetSplit, preprocessing: Preprocessing, limit: Int? = nil,
+         memoryBudget: Int = ImageBank.memoryBudget) throws {
         self.split = split
         self.preprocessing = preprocessing
-        labels = try split.labels()
-        var reader = try split.reader(range: 0..<split.count)
+        let count = min(split.count, limit ?? split.count)
+        labels = Array(try split.labels().prefix(count))
+        var reader = try split.reader(range: 0..<count)
         guard let first = try reader.next() else {
             throw DatasetError(file: split.name, "split '\(split.name)' is empty")
         }
-        let estimate = first.image.pixels.count * split.count
+        let estimate = first.image.pixels.count * count
         guard estimate <= memoryBudget else {
             images = nil
             return
         }
         var images = [first.image]
-        images.reserveCapacity(split.count)
+        images.reserveCapacity(count)
         while let sample = try reader.next() { images.append(sample.image) }
-        guard images.count == split.count else {
-            throw DatasetError(file: split.name, "split '\(split.name)' announced \(split.count) samples but yielded \(images.count)")
+        guard images.count == count else {
+            throw DatasetError(file: split.name, "split '\(split.name)' announced \(count) samples but yielded \(images.count)")
         }
         self.images = images
     }

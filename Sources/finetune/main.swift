@@ -43,6 +43,7 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N optimiser steps (0: after each epoch only).") var checkpointEvery: Int = 0
     @Option(help: "Extract cache of the same data and model: standardisation statistics, and the cached reconstruction target.") var cache: String?
     @Option(name: .customLong("image-size"), help: "Input size (default: as extract).") var imageSize: Int?
+    @Option(help: "Only the first N rows of the train and test splits (quick trials).") var limit: Int?
     @Option(name: .customLong("write-cache"), help: "After training, write the fine-tuned backbone's train and test tokens to this extract-format cache.") var writeCache: String?
     @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
     @Option(help: "Output folder.") var out: String
@@ -67,6 +68,7 @@ struct Finetune: ParsableCommand {
         s.checkpointEvery = checkpointEvery
         s.cache = cache
         s.imageSize = imageSize
+        s.limit = limit
         s.writeCache = writeCache.map { URL(fileURLWithPath: $0) }
         s.stopAfterSteps = stopAfter
         do {

@@ -164,6 +164,16 @@ struct FinetuneTests {
         #expect(tuned.provenance.weightsSHA256 != (try FeatureCacheReader(url: cacheURL)).provenance.weightsSHA256)
         #expect(tuned.provenance.modelID == "finetune:tiny-dinov2:\(s.runFolder.lastPathComponent)")
 
+        // --limit: the first rows of each split only, in training and in the written cache.
+        var limited = Self.settings(root.url, "limited", model: model)
+        limited.epochs = 1
+        limited.labels = 20
+        limited.limit = 50
+        limited.writeCache = root.url.appendingPathComponent("limited.h5")
+        let limitedRow = try #require(try FinetuneTrainer(settings: limited, logger: Self.logger).run())
+        #expect(limitedRow.trainRows == 50 && limitedRow.testRows == 50 && limitedRow.options["limit"] == "50")
+        #expect(try FeatureCacheReader(url: root.url.appendingPathComponent("limited.h5")).rows("train") == 50)
+
         // A cache of other images is refused before training.
         let other = root.url.appendingPathComponent("other.h5")
         _ = try Extractor(request: ExtractionRequest(model: model.path, dataset: "synthetic:?train=120&test=60&size=16&seed=5",
