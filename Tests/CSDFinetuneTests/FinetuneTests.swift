@@ -115,6 +115,29 @@ struct FinetuneTests {
         #expect(try FinetuneTrainer(settings: stopped, logger: Self.logger).run() == nil)
     }
 
+    /// A damaged checkpoint is reported by file, not trained from.
+    @Test func damagedCheckpointsAreReportedByFile() throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        var s = Self.settings(root.url, "damaged", model: model)
+        s.checkpointEvery = 1
+        s.stopAfterSteps = 2
+        _ = try FinetuneTrainer(settings: s, logger: Self.logger).run()
+        s.stopAfterSteps = nil
+        let latest = try #require(try TrainingCheckpoint.latest(root: s.runFolder.appendingPathComponent("checkpoints")))
+        let state = latest.appendingPathComponent("state.json")
+        let original = try Data(contentsOf: state)
+        try Data("{\"step\": ".utf8).write(to: state)
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains(state.path) }
+        try original.write(to: state)
+        let weights = latest.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: weights)
+        try bytes.prefix(bytes.count / 2).write(to: weights)
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains("model.safetensors") }
+        try Data("step-99999999\n".utf8).write(to: s.runFolder.appendingPathComponent("checkpoints/latest"))
+        #expect { try FinetuneTrainer(settings: s, logger: Self.logger).run() } throws: { "\($0)".contains("not a complete checkpoint") }
+    }
+
     /// Micro-batches give the full batch's gradient.
     @Test(arguments: [ProbeMethod.csd, .supervised])
     func accumulationGivesTheFullBatchGradient(method: ProbeMethod) throws {
