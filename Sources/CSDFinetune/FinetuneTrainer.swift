@@ -147,13 +147,7 @@ public final class FinetuneTrainer {
             while state.stepInEpoch < stepsPerEpoch {
                 if let stop = s.stopAfterSteps, stepsHere >= stop { return nil }
                 let stepStart = Date()
-                // Labeled batch: the epoch's permutation of the subset, cycled (as probe).
-                var lb: [Int] = []
-                for _ in 0..<labeledBatch {
-                    if state.cursor == state.labeledOrder.count { state.cursor = 0; state.labeledOrder = orderRNG.permutation(labeled.count) }
-                    lb.append(labeled[state.labeledOrder[state.cursor]])
-                    state.cursor += 1
-                }
+                let lb = state.nextLabeledBatch(labeledBatch, of: labeled, rng: &orderRNG)
                 let k = state.stepInEpoch
                 let ub = s.method == .csd ? Array(state.poolOrder[(k * batch)..<min(pool, (k + 1) * batch)]) : []
                 let terms = try step.run(labeled: lb, labels: lb.map { trainLabels[$0] }, unlabeled: ub, prior: prior,
@@ -187,11 +181,7 @@ public final class FinetuneTrainer {
         let modelFolder = runFolder.appendingPathComponent("backbone")
         try TrainingCheckpoint.writeModelFolder(modelFolder, backbone: backbone, configJSON: configJSON)
         try TrainingCheckpoint.writeHeads(heads, statistics: statistics, to: runFolder.appendingPathComponent(TrainingCheckpoint.headsFile))
-        let row = result(state: state, labeled: labeled, reference: reference, dataset: dataset, backbone: backbone,
-                         trainRows: train.count, testRows: test.count, initialWeights: initialWeights)
-        try writeSubset(labeled)
-        try store.append(row)
-        try Reports.write(directory: s.output)
+        // The cache before the result row: a run killed while writing it redoes (resumes) it.
         if let cacheURL = s.writeCache {
             var request = ExtractionRequest(model: modelFolder.path, dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: cacheURL)
             request.imageSize = s.imageSize
@@ -201,6 +191,11 @@ public final class FinetuneTrainer {
             logger.info("writing the fine-tuned tokens to \(cacheURL.path)")
             _ = try Extractor(request: request, logger: logger).run()
         }
+        let row = result(state: state, labeled: labeled, reference: reference, dataset: dataset, backbone: backbone,
+                         trainRows: train.count, testRows: test.count, initialWeights: initialWeights)
+        try writeSubset(labeled)
+        try store.append(row)
+        try Reports.write(directory: s.output)
         return row
     }
 

@@ -5,30 +5,7 @@ import CSDSafetensors
 import CSDTensor
 import Foundation
 
-/// Where a run stands between two optimiser steps: with the weights and the optimiser moments,
-/// enough to continue bit for bit as if the process had never stopped.
-struct TrainingState: Codable {
-    /// The run's settings key and the pre-trained weights it started from: a checkpoint of other
-    /// settings is refused rather than silently continued.
-    var runID: String
-    var initialWeights: String
-    /// Optimiser steps done, in all.
-    var step = 0
-    /// Epochs completed (each ends with a test evaluation).
-    var epoch = 0
-    /// Steps done in the current epoch.
-    var stepInEpoch = 0
-    /// The current epoch's order of the unlabeled pool, and the cycling order of the labeled subset.
-    var poolOrder: [Int] = []
-    var labeledOrder: [Int] = []
-    var cursor = 0
-    var orderRNG: RandomStream.Snapshot
-    var priorRNG: RandomStream.Snapshot
-    var testErrors: [Double] = []
-    var wallSeconds = 0.0
-}
-
-/// A checkpoint folder `<out>/checkpoints/step-<n>/`:
+/// A checkpoint folder `<run>/checkpoints/step-<n>/`:
 ///   config.json + model.safetensors  the backbone as a model folder (hub layout: `extract
 ///                                    --model` and `finetune --model` read it directly)
 ///   heads.safetensors                the content-style heads and the standardisation statistics
