@@ -30,7 +30,8 @@ extension Variable {
         // Iterative DFS: deep graphs (long training unrolls) must not overflow the stack.
         var stack: [(Variable, Int)] = [(self, 0)]
         visited.insert(ObjectIdentifier(self))
-        while var (node, next) = stack.popLast() {
+        while let (node, position) = stack.popLast() {
+            var next = position
             if next < node.parents.count {
                 let parent = node.parents[next]
                 next += 1

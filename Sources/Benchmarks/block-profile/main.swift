@@ -52,7 +52,7 @@ do {
         time("final layernorm + outputs") { _ = meanOfTokens(dino.layerNorm(tokens), from: 1) }
         let q = Variable(.randomNormal([32, 257, 1152], using: &rng))
         time("attention: QK^T + PV gemms only") {
-            let g = AttentionKernel.Geometry(batch: 32, tokens: 257, heads: 6, headDim: 64)
+            // Per (image, head) pair as AttentionKernel does: 32 x 6 pairs of 257 tokens, head dim 64.
             let p = Tensor(uninitializedShape: [2, 257, 257])
             Threads.parallelFor(2, grain: 1) { ws in
                 for w in ws {
