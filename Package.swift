@@ -114,8 +114,9 @@ let package = Package(
         .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors", "CSDCLI"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFinetuneTests", dependencies: ["CSDFinetune", "CSDProbe", "CSDBackbones", "CSDSafetensors", "CSDNN",
-                                                           "CSDExtract", "CSDData", "CSDFeatureStore",
-                                                           .product(name: "Logging", package: "swift-log")]),
+                                                           "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage",
+                                                           .product(name: "Logging", package: "swift-log")],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
