@@ -40,7 +40,6 @@ public final class FinetuneTrainer {
         try s.validate()
         let o = s.options
         let store = ResultsStore(directory: s.output)
-        try FileManager.default.createDirectory(at: s.runFolder, withIntermediateDirectories: true)
         if try store.finishedRunIDs().contains(s.runID) {
             logger.info("\(s.runID) is already in \(store.fileURL.path): nothing to do")
             return nil
@@ -58,6 +57,7 @@ public final class FinetuneTrainer {
         }
         let initialWeights = try reference.weightsDigest()
         let configJSON = try reference.configJSON()
+        try FileManager.default.createDirectory(at: s.runFolder, withIntermediateDirectories: true)
 
         // A checkpoint of this run, if any, decides where training continues.
         let runFolder = s.runFolder
