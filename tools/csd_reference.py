@@ -93,7 +93,9 @@ Order within one step
   1. E/G update: one Adam step of L over the E and G parameters (the discriminators are fixed,
      their gradients from L are discarded).
   2. disc_steps discriminator updates: the codes p, s of the SAME batch are recomputed once
-     with torch.no_grad from the just-updated encoder; each update draws fresh c_prior and z.
+     with torch.no_grad from the just-updated encoder (disc_codes = updated, the default), or
+     taken from step 1's forward, detached (disc_codes = step: one encoder forward less); each
+     update draws fresh c_prior and z.
 
 Optimisers and batches
   Adam(lr, betas (0.9, 0.999), eps 1e-8) over E and G; Adam(disc_lr, betas (0.5, 0.999),
@@ -132,7 +134,7 @@ Evaluation and reporting
 
 Options (name=value)
   hidden 512, style_dim 32, disc_hidden 256, reconstruction cosine|mse, decoder_content
-  predicted|label_when_known, class_prior uniform|labeled, disc_steps 1, w_ce 1, w_rec 1,
+  predicted|label_when_known, class_prior uniform|labeled, disc_codes updated|step, disc_steps 1, w_ce 1, w_rec 1,
   w_c 0.1, w_s 0.1, standardize true|false, lr 0.001, disc_lr 0.001, unlabeled_batch 256,
   labeled_batch 64, knn_k 20.
 """
@@ -332,13 +334,13 @@ def standardization_statistics(x):
 
 DEFAULTS = {
     "hidden": 512, "style_dim": 32, "disc_hidden": 256, "reconstruction": "cosine",
-    "decoder_content": "predicted", "class_prior": "uniform", "disc_steps": 1, "w_ce": 1.0,
+    "decoder_content": "predicted", "class_prior": "uniform", "disc_codes": "updated", "disc_steps": 1, "w_ce": 1.0,
     "w_rec": 1.0, "w_c": 0.1, "w_s": 0.1, "standardize": True, "lr": 1e-3, "disc_lr": 1e-3,
     "unlabeled_batch": 256, "labeled_batch": 64, "knn_k": 20,
 }
 OPTION_NAMES = list(DEFAULTS)  # the order of MethodOptions.names
 CHOICES = {"reconstruction": ("cosine", "mse"), "decoder_content": ("predicted", "label_when_known"),
-           "class_prior": ("uniform", "labeled")}
+           "class_prior": ("uniform", "labeled"), "disc_codes": ("updated", "step")}
 POSITIVE_FLOATS = ("lr", "disc_lr")
 
 
@@ -569,7 +571,7 @@ def train(method, data, train_x, test_x, labeled, seed, epochs, opts, log=None):
                 sums["ce"] = sums.get("ce", 0.0) + loss.item()
                 continue
             x_u = train_x[perm_u[j * b_u:(j + 1) * b_u]]
-            loss, terms, _, _ = generator_loss(model, opts, x_l, y_l, x_u)
+            loss, terms, p_step, s_step = generator_loss(model, opts, x_l, y_l, x_u)
             if loss.requires_grad:  # False only when every weight is 0
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -578,9 +580,14 @@ def train(method, data, train_x, test_x, labeled, seed, epochs, opts, log=None):
                 sums[name] = sums.get(name, 0.0) + v.item()
             if disc_opt is None:
                 continue
-            with torch.no_grad():
-                logits, s = model.encoder(torch.cat([x_l, x_u], dim=0))
-                p = logits.softmax(dim=1)
+            if opts["disc_codes"] == "step":
+                # The codes of the generator step's forward, before the encoder update.
+                p, s = p_step.detach(), (s_step.detach() if s_step is not None else None)
+            else:
+                # The codes of the updated encoder on the same batch (default).
+                with torch.no_grad():
+                    logits, s = model.encoder(torch.cat([x_l, x_u], dim=0))
+                    p = logits.softmax(dim=1)
             rows = p.shape[0]
             for _ in range(opts["disc_steps"]):
                 cls = torch.multinomial(prior, rows, replacement=True, generator=gen)

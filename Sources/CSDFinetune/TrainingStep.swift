@@ -55,18 +55,25 @@ public final class TrainingStep {
     /// unlabeled rows, then the discriminators' step on the codes of the updated heads.
     public func run(labeled: [Int], labels: [Int], unlabeled: [Int], prior: [Double], priorRNG: inout RandomStream) throws -> Terms {
         let o = settings.options
-        var (terms, standardized) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
+        var (terms, microBatches) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
         generator.step()
         guard settings.method == .csd, let discriminator else { return terms }
         // The discriminators see the codes of the updated heads on this step's tokens (the
-        // backbone is not run again: its tokens moved by one small step only).
-        let x = Kernels.concat(standardized, axis: 0)
-        let fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
-            let (logits, style) = heads.encode(Variable(x))
-            return (logits.softmax().value, style?.value)
+        // backbone is not run again: its tokens moved by one small step only), or with
+        // disc_codes=step the codes of the generator step's forward.
+        let fresh: (Tensor, Tensor?)
+        if o.discCodes == .step {
+            fresh = (Kernels.concat(microBatches.map(\.probabilities), axis: 0),
+                     microBatches.first?.style == nil ? nil : Kernels.concat(microBatches.compactMap(\.style), axis: 0))
+        } else {
+            let x = Kernels.concat(microBatches.map(\.tokens), axis: 0)
+            fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
+                let (logits, style) = heads.encode(Variable(x))
+                return (logits.softmax().value, style?.value)
+            }
         }
         for _ in 0..<o.discSteps {
-            let oneHots = ProbeTrainer.sampleOneHots(x.shape[0], prior: prior, rng: &priorRNG)
+            let oneHots = ProbeTrainer.sampleOneHots(fresh.0.shape[0], prior: prior, rng: &priorRNG)
             let z = fresh.1.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
             guard let loss = ContentStyleObjective.discriminatorLoss(model: heads, probabilities: fresh.0, style: fresh.1,
                                                                      priorOneHots: oneHots, gaussian: z) else { break }
@@ -78,16 +85,24 @@ public final class TrainingStep {
         return terms
     }
 
+    /// What one micro-batch's forward leaves for the discriminators' step, cut from the graph.
+    struct MicroBatch {
+        /// Standardised image tokens.
+        let tokens: Tensor
+        /// The content code p and the style s of the generator step's forward.
+        let probabilities: Tensor
+        let style: Tensor?
+    }
+
     /// The generator loss's gradients in the backbone and heads (previous gradients cleared),
     /// over `accumulate` micro-batches whose losses are weighted by their share of the batch, so
-    /// that the accumulated gradient is the full batch's. Also returns each micro-batch's
-    /// standardised tokens (cut from the graph).
-    func gradients(labeled: [Int], labels: [Int], unlabeled: [Int]) throws -> (Terms, [Tensor]) {
+    /// that the accumulated gradient is the full batch's.
+    func gradients(labeled: [Int], labels: [Int], unlabeled: [Int]) throws -> (Terms, [MicroBatch]) {
         let o = settings.options, parts = settings.accumulate
         let csd = settings.method == .csd
         let total = labeled.count + unlabeled.count
         var terms = Terms()
-        var standardized: [Tensor] = []
+        var microBatches: [MicroBatch] = []
         backbone.zeroGrad()
         heads.zeroGrad()
         // The discriminators pass gradients through but compute none for their own weights.
@@ -115,7 +130,7 @@ public final class TrainingStep {
                 terms.reconstruction += t.reconstruction * share
                 terms.adversarialContent += t.adversarialContent * share
                 terms.adversarialStyle += t.adversarialStyle * share
-                standardized.append(x.value)
+                microBatches.append(MicroBatch(tokens: x.value, probabilities: t.probabilities, style: t.style))
             } else {
                 let loss = softmaxCrossEntropy(heads.encode(x).logits, labels: lPart) * labelShare
                 loss.backward()
@@ -123,6 +138,6 @@ public final class TrainingStep {
                 terms.ce += loss.value.item
             }
         }
-        return (terms, standardized)
+        return (terms, microBatches)
     }
 }

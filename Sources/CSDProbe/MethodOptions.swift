@@ -4,6 +4,9 @@ public struct MethodOptions: Equatable, Sendable {
     public enum Reconstruction: String, Sendable, CaseIterable { case cosine, mse }
     public enum DecoderContent: String, Sendable, CaseIterable { case predicted, labelWhenKnown = "label_when_known" }
     public enum ClassPrior: String, Sendable, CaseIterable { case uniform, labeled }
+    /// Which codes the discriminators' step sees: those of the encoder just updated on the same
+    /// batch (`updated`, one more encoder forward), or the generator step's own (`step`).
+    public enum DiscriminatorCodes: String, Sendable, CaseIterable { case updated, step }
 
     public var hidden = 512
     public var styleDim = 32
@@ -11,6 +14,7 @@ public struct MethodOptions: Equatable, Sendable {
     public var reconstruction = Reconstruction.cosine
     public var decoderContent = DecoderContent.predicted
     public var classPrior = ClassPrior.uniform
+    public var discCodes = DiscriminatorCodes.updated
     public var discSteps = 1
     public var wCE: Float = 1
     public var wRec: Float = 1
@@ -28,13 +32,13 @@ public struct MethodOptions: Equatable, Sendable {
 
     /// Option names as written on the command line, in a stable order.
     public static let names = ["hidden", "style_dim", "disc_hidden", "reconstruction", "decoder_content",
-                               "class_prior", "disc_steps", "w_ce", "w_rec", "w_c", "w_s", "standardize", "lr",
+                               "class_prior", "disc_codes", "disc_steps", "w_ce", "w_rec", "w_c", "w_s", "standardize", "lr",
                                "disc_lr", "unlabeled_batch", "labeled_batch", "knn_k"]
 
     public var values: [String: String] {
         ["hidden": "\(hidden)", "style_dim": "\(styleDim)", "disc_hidden": "\(discHidden)",
          "reconstruction": reconstruction.rawValue, "decoder_content": decoderContent.rawValue,
-         "class_prior": classPrior.rawValue, "disc_steps": "\(discSteps)", "w_ce": "\(wCE)", "w_rec": "\(wRec)",
+         "class_prior": classPrior.rawValue, "disc_codes": discCodes.rawValue, "disc_steps": "\(discSteps)", "w_ce": "\(wCE)", "w_rec": "\(wRec)",
          "w_c": "\(wC)", "w_s": "\(wS)", "standardize": "\(standardize)", "lr": "\(lr)", "disc_lr": "\(discLR)",
          "unlabeled_batch": "\(unlabeledBatch)", "labeled_batch": "\(labeledBatch)", "knn_k": "\(knnK)"]
     }
@@ -64,6 +68,7 @@ public struct MethodOptions: Equatable, Sendable {
         case "reconstruction": reconstruction = try choice(Reconstruction.self)
         case "decoder_content": decoderContent = try choice(DecoderContent.self)
         case "class_prior": classPrior = try choice(ClassPrior.self)
+        case "disc_codes": discCodes = try choice(DiscriminatorCodes.self)
         case "disc_steps": discSteps = try int()
         case "w_ce": wCE = try float()
         case "w_rec": wRec = try float()

@@ -116,11 +116,13 @@ public enum ProbeTrainer {
                     generatorOptimizer.step()
                     for p in model.discriminatorParameters { p.requiresGrad = true }
                     if let discriminatorOptimizer {
-                        // The discriminators see the codes of the updated encoder (as the reference does).
-                        let fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
-                            let (logits, style) = model.encode(x)
-                            return (logits.softmax().value, style?.value)
-                        }
+                        // The discriminators see the codes of the updated encoder (as the reference
+                        // does), or with disc_codes=step those of the generator step's forward.
+                        let fresh = o.discCodes == .step ? (terms.probabilities, terms.style)
+                            : GradMode.withoutGradients { () -> (Tensor, Tensor?) in
+                                let (logits, style) = model.encode(x)
+                                return (logits.softmax().value, style?.value)
+                            }
                         let rows = lb.count + ub.count
                         for _ in 0..<o.discSteps {
                             let oneHots = sampleOneHots(rows, prior: prior, rng: &priorRNG)

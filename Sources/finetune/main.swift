@@ -12,7 +12,7 @@ struct Finetune: ParsableCommand {
         The labeled subset, the data sets and the method's options are those of extract and probe. \
         Method options as name=value (defaults in brackets): hidden [512], style_dim [32], \
         disc_hidden [256], reconstruction [cosine|mse], decoder_content [predicted|label_when_known], \
-        class_prior [uniform|labeled], disc_steps [1], w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], \
+        class_prior [uniform|labeled], disc_codes [updated|step], disc_steps [1], w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], \
         standardize [true], lr [0.001] (the heads), disc_lr [0.001], unlabeled_batch [256] (= --batch-size), \
         labeled_batch [64]; and finetune's own: reconstruction_target [live|cached] (cached reads the \
         pre-trained tokens from --cache), weight_decay [0] (decoupled, backbone), standardize_samples \

@@ -19,7 +19,9 @@ struct Sweep: ParsableCommand {
         discussion: """
         Options of the method are given as name=value arguments (defaults in brackets): \
         hidden [512], style_dim [32], disc_hidden [256], reconstruction [cosine|mse], \
-        decoder_content [predicted|label_when_known], class_prior [uniform|labeled], disc_steps [1], \
+        decoder_content [predicted|label_when_known], class_prior [uniform|labeled], \
+        disc_codes [updated|step] (the codes the discriminators train on: the updated encoder's, or the \
+        generator step's, one encoder forward less), disc_steps [1], \
         w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], standardize [true], lr [0.001], disc_lr [0.001], \
         unlabeled_batch [256], labeled_batch [64], knn_k [20]. A restarted sweep skips the runs \
         already in <out>/results.jsonl.

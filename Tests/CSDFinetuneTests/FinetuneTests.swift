@@ -115,6 +115,23 @@ struct FinetuneTests {
         #expect(try FinetuneTrainer(settings: stopped, logger: Self.logger).run() == nil)
     }
 
+    /// disc_codes=step: the discriminators' step reuses the generator step's codes; with
+    /// micro-batches too. A different run, and as deterministic.
+    @Test func discriminatorsOnTheGeneratorStepsCodes() throws {
+        let root = try TemporaryFolder()
+        let model = try Self.tinyModel(root.url)
+        var s = Self.settings(root.url, "step-codes", model: model)
+        s.epochs = 1
+        s.accumulate = 2
+        try s.set("disc_codes", "step")
+        let a = try #require(try FinetuneTrainer(settings: s, logger: Self.logger).run())
+        s.output = root.url.appendingPathComponent("step-codes-again")
+        let b = try #require(try FinetuneTrainer(settings: s, logger: Self.logger).run())
+        #expect(a.testErrors == b.testErrors && a.options["disc_codes"] == "step" && a.runID.contains("disc_codes=step"))
+        let log = try String(contentsOf: s.runFolder.appendingPathComponent("train_log.jsonl"), encoding: .utf8)
+        #expect(!log.isEmpty && !log.contains("\"discriminator\":0,"))
+    }
+
     /// A damaged checkpoint is reported by file, not trained from.
     @Test func damagedCheckpointsAreReportedByFile() throws {
         let root = try TemporaryFolder()

@@ -71,6 +71,26 @@ struct ProbeTests {
         #expect(a.labeledIndices == b.labeledIndices)
     }
 
+    /// disc_codes=step: the discriminators train on the generator step's codes (no second
+    /// encoder forward): a different run, as deterministic, and it still separates the clusters.
+    @Test func discriminatorsOnTheGeneratorStepsCodes() throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        var options = Self.smallOptions()
+        try options.set("disc_codes", "step")
+        #expect(options.nonDefault.contains("disc_codes=step") && options.values["disc_codes"] == "step")
+        #expect(throws: OptionError.self) { try options.set("disc_codes", "stale") }
+        let step = RunSpec(method: .csd, labels: 40, seed: 3, options: options, epochs: 10)
+        let updated = RunSpec(method: .csd, labels: 40, seed: 3, options: Self.smallOptions(), epochs: 10)
+        let a = ProbeTrainer.run(step, data: data), b = ProbeTrainer.run(step, data: data)
+        #expect(a.testErrors == b.testErrors)
+        #expect(step.runID != updated.runID)
+        #expect(a.testErrors.min()! <= 0.05, "errors \(a.testErrors)")
+    }
+
     @Test func sweepWritesEveryOutputAndSkipsFinishedRuns() throws {
         let dir = try ClusterCache.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
