@@ -126,7 +126,7 @@ public final class FinetuneTrainer {
         let labeledBatch = min(labeled.count, o.labeledBatch)
         var orderRNG = RandomStream(snapshot: state.orderRNG)
         var priorRNG = RandomStream(snapshot: state.priorRNG)
-        let prior = ProbeTrainer.classPrior(o.classPrior, labels: labeled.map { trainLabels[$0] }, classes: classes)
+        let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { trainLabels[$0] }, classes: classes)
         let started = Date(), wallBefore = state.wallSeconds
         let log = try TrainingLog(url: runFolder.appendingPathComponent("train_log.jsonl"))
         var stepsHere = 0

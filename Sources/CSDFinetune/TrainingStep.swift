@@ -72,16 +72,9 @@ public final class TrainingStep {
                 return (logits.softmax().value, style?.value)
             }
         }
-        for _ in 0..<o.discSteps {
-            let oneHots = ProbeTrainer.sampleOneHots(fresh.0.shape[0], prior: prior, rng: &priorRNG)
-            let z = fresh.1.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
-            guard let loss = ContentStyleObjective.discriminatorLoss(model: heads, probabilities: fresh.0, style: fresh.1,
-                                                                     priorOneHots: oneHots, gaussian: z) else { break }
-            discriminator.zeroGrad()
-            loss.backward()
-            discriminator.step()
-            terms.discriminator = loss.value.item
-        }
+        terms.discriminator = ContentStyleObjective.trainDiscriminators(
+            model: heads, optimizer: discriminator, probabilities: fresh.0, style: fresh.1, prior: prior,
+            steps: o.discSteps, rng: &priorRNG) ?? 0
         return terms
     }
 

@@ -1,4 +1,5 @@
 import CSDAutograd
+import CSDNN
 import CSDTensor
 
 /// The losses of METHOD.md for one batch: the encoder/decoder loss L and the discriminators'.
@@ -76,5 +77,47 @@ public enum ContentStyleObjective {
                 + binaryCrossEntropyWithLogits(fake, targets: Tensor(zeros: fake.shape)))
         }
         return total
+    }
+
+    /// The discriminators' update of one step: `steps` Adam steps on `discriminatorLoss`, each
+    /// with fresh prior one-hots and Gaussian draws (in that order) from `rng`. The last loss,
+    /// or nil when there are no discriminators.
+    @discardableResult
+    public static func trainDiscriminators(model: ContentStyleModel, optimizer: Adam, probabilities: Tensor, style: Tensor?,
+                                           prior: [Double], steps: Int, rng: inout RandomStream) -> Float? {
+        var last: Float? = nil
+        for _ in 0..<steps {
+            let oneHots = sampleOneHots(probabilities.shape[0], prior: prior, rng: &rng)
+            let z = style.map { Tensor.randomNormal($0.shape, using: &rng) }
+            guard let loss = discriminatorLoss(model: model, probabilities: probabilities, style: style,
+                                               priorOneHots: oneHots, gaussian: z) else { break }
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            last = loss.value.item
+        }
+        return last
+    }
+
+    public static func classPrior(_ kind: MethodOptions.ClassPrior, labels: [Int], classes: Int) -> [Double] {
+        guard kind == .labeled, !labels.isEmpty else { return [Double](repeating: 1 / Double(classes), count: classes) }
+        var counts = [Double](repeating: 0, count: classes)
+        for y in labels { counts[y] += 1 }
+        return counts.map { $0 / Double(labels.count) }
+    }
+
+    /// `rows` one-hot vectors drawn from `prior`.
+    public static func sampleOneHots(_ rows: Int, prior: [Double], rng: inout RandomStream) -> Tensor {
+        let k = prior.count
+        var out = Tensor(zeros: [rows, k])
+        out.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows {
+                let u = Double(rng.uniform())
+                var acc = 0.0, c = k - 1
+                for j in 0..<k { acc += prior[j]; if u < acc { c = j; break } }
+                p[r * k + c] = 1
+            }
+        }
+        return out
     }
 }

@@ -88,7 +88,7 @@ public enum ProbeTrainer {
                                                                       learningRate: o.discLR, beta1: 0.5, beta2: 0.999)])
             }
         }
-        let prior = classPrior(o.classPrior, labels: labeled.map { data.trainLabels[$0] }, classes: k)
+        let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { data.trainLabels[$0] }, classes: k)
 
         var errors: [Double] = []
         for _ in 0..<spec.epochs {
@@ -123,17 +123,9 @@ public enum ProbeTrainer {
                                 let (logits, style) = model.encode(x)
                                 return (logits.softmax().value, style?.value)
                             }
-                        let rows = lb.count + ub.count
-                        for _ in 0..<o.discSteps {
-                            let oneHots = sampleOneHots(rows, prior: prior, rng: &priorRNG)
-                            let z = fresh.1.map { Tensor.randomNormal($0.shape, using: &priorRNG) }
-                            guard let loss = ContentStyleObjective.discriminatorLoss(
-                                model: model, probabilities: fresh.0, style: fresh.1,
-                                priorOneHots: oneHots, gaussian: z) else { break }
-                            discriminatorOptimizer.zeroGrad()
-                            loss.backward()
-                            discriminatorOptimizer.step()
-                        }
+                        ContentStyleObjective.trainDiscriminators(
+                            model: model, optimizer: discriminatorOptimizer, probabilities: fresh.0, style: fresh.1,
+                            prior: prior, steps: o.discSteps, rng: &priorRNG)
                     }
                 } else {
                     let logits = evaluate(Variable(batch(lb)))
@@ -180,28 +172,6 @@ public enum ProbeTrainer {
             }
         }
         return Double(wrong) / Double(max(n, 1))
-    }
-
-    public static func classPrior(_ kind: MethodOptions.ClassPrior, labels: [Int], classes: Int) -> [Double] {
-        guard kind == .labeled, !labels.isEmpty else { return [Double](repeating: 1 / Double(classes), count: classes) }
-        var counts = [Double](repeating: 0, count: classes)
-        for y in labels { counts[y] += 1 }
-        return counts.map { $0 / Double(labels.count) }
-    }
-
-    /// `rows` one-hot vectors drawn from `prior`.
-    public static func sampleOneHots(_ rows: Int, prior: [Double], rng: inout RandomStream) -> Tensor {
-        let k = prior.count
-        var out = Tensor(zeros: [rows, k])
-        out.withUnsafeMutableBufferPointer { p in
-            for r in 0..<rows {
-                let u = Double(rng.uniform())
-                var acc = 0.0, c = k - 1
-                for j in 0..<k { acc += prior[j]; if u < acc { c = j; break } }
-                p[r * k + c] = 1
-            }
-        }
-        return out
     }
 
     /// Cosine k-NN: majority vote of the k most similar labeled tokens; ties go to the class
