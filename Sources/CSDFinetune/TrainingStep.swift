@@ -66,11 +66,7 @@ public final class TrainingStep {
             fresh = (Kernels.concat(microBatches.map(\.probabilities), axis: 0),
                      microBatches.first?.style == nil ? nil : Kernels.concat(microBatches.compactMap(\.style), axis: 0))
         } else {
-            let x = Kernels.concat(microBatches.map(\.tokens), axis: 0)
-            fresh = GradMode.withoutGradients { () -> (Tensor, Tensor?) in
-                let (logits, style) = heads.encode(Variable(x))
-                return (logits.softmax().value, style?.value)
-            }
+            fresh = heads.codes(Kernels.concat(microBatches.map(\.tokens), axis: 0))
         }
         terms.discriminator = ContentStyleObjective.trainDiscriminators(
             model: heads, optimizer: discriminator, probabilities: fresh.0, style: fresh.1, prior: prior,

@@ -52,6 +52,15 @@ public final class ContentStyleModel: Module {
         return (content(h), style.map { $0(h) })
     }
 
+    /// The codes p = softmax(logits) and s of `x`, computed without a graph (what the
+    /// discriminators train on).
+    public func codes(_ x: Tensor) -> (probabilities: Tensor, style: Tensor?) {
+        GradMode.withoutGradients {
+            let (logits, style) = encode(Variable(x))
+            return (logits.softmax().value, style?.value)
+        }
+    }
+
     public var encoderParameters: [Variable] {
         trunk.parameters + content.parameters + (style?.parameters ?? []) + (decoder?.parameters ?? [])
     }

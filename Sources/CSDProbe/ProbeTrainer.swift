@@ -118,11 +118,7 @@ public enum ProbeTrainer {
                     if let discriminatorOptimizer {
                         // The discriminators see the codes of the updated encoder (as the reference
                         // does), or with disc_codes=step those of the generator step's forward.
-                        let fresh = o.discCodes == .step ? (terms.probabilities, terms.style)
-                            : GradMode.withoutGradients { () -> (Tensor, Tensor?) in
-                                let (logits, style) = model.encode(x)
-                                return (logits.softmax().value, style?.value)
-                            }
+                        let fresh = o.discCodes == .step ? (terms.probabilities, terms.style) : model.codes(x.value)
                         ContentStyleObjective.trainDiscriminators(
                             model: model, optimizer: discriminatorOptimizer, probabilities: fresh.0, style: fresh.1,
                             prior: prior, steps: o.discSteps, rng: &priorRNG)
