@@ -5,6 +5,15 @@ import CSDTensor
 /// The families of the paper.
 public enum BackboneFamily: String, Sendable, Codable {
     case dinov2, clip, radio
+
+    /// What a cache records as the token of `BackboneOutput.imageToken` (CLIP's image_embeds aside).
+    public var imageTokenName: String {
+        switch self {
+        case .dinov2: return "cls"
+        case .clip: return "pooler"
+        case .radio: return "summary"
+        }
+    }
 }
 
 /// What a backbone returns for a batch of preprocessed images [B, 3, H, W].

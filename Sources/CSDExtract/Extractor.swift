@@ -55,7 +55,7 @@ public final class Extractor {
         try preprocessing.validate()
         let tokenName: String
         switch request.token {
-        case .image: tokenName = [.dinov2: "cls", .clip: "pooler", .radio: "summary"][model.family]!
+        case .image: tokenName = model.family.imageTokenName
         case .imageEmbeds: tokenName = "image_embeds"
         case .patchMean: tokenName = "patch_mean"
         }

@@ -244,7 +244,6 @@ public final class FinetuneTrainer {
         let s = settings
         let errors = state.testErrors
         let best = errors.enumerated().min { $0.element < $1.element }
-        let token = [BackboneFamily.dinov2: "cls", .clip: "pooler", .radio: "summary"][backbone.family]!
         return RunResult(
             runID: s.runID, method: s.method.rawValue, labels: labeled.count,
             labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: s.recordedOptions,
@@ -252,7 +251,7 @@ public final class FinetuneTrainer {
             bestEpoch: (best?.offset ?? 0) + 1, validationChosenTestError: nil, testErrors: errors,
             wallSeconds: state.wallSeconds, toolVersion: ToolVersion.current,
             cache: ["model_id": reference.id, "weights_sha256": initialWeights, "dataset_id": dataset.id,
-                    "dataset_fingerprint": dataset.fingerprint, "token": token,
+                    "dataset_fingerprint": dataset.fingerprint, "token": backbone.family.imageTokenName,
                     "feature_dim": "\(backbone.imageTokenDimension)", "path": s.cache ?? ""],
             subsetFile: "subsets/seed-\(s.seed).json", trainRows: trainRows, testRows: testRows,
             backbone: "finetune", timestamp: ISO8601DateFormatter().string(from: Date()))

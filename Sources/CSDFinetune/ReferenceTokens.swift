@@ -39,12 +39,5 @@ final class ReferenceTokens {
     }
 
     /// Tokens of train samples `samples` [n, D].
-    func rows(_ samples: [Int]) -> Tensor {
-        let d = tokens.shape[1]
-        let out = Tensor(uninitializedShape: [samples.count, d])
-        let src = tokens.storage.pointer, dst = out.storage.pointer
-        for (r, i) in samples.enumerated() { (dst + r * d).update(from: src + rowOfSample[i] * d, count: d) }
-        withExtendedLifetime(tokens) {}
-        return out
-    }
+    func rows(_ samples: [Int]) -> Tensor { Kernels.gatherRows(tokens, samples.map { rowOfSample[$0] }) }
 }

@@ -1,6 +1,7 @@
 import CSDAutograd
 import CSDBackbones
 import CSDNN
+import CSDProbe
 import CSDSafetensors
 import CSDTensor
 import Foundation
@@ -49,10 +50,10 @@ enum TrainingCheckpoint {
         try SafetensorsWriter.write(entries, to: temporary.appendingPathComponent(optimizerFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try atomicWrite(try encoder.encode(state), to: temporary.appendingPathComponent(stateFile))
+        try AtomicFile.replace(temporary.appendingPathComponent(stateFile), with: try encoder.encode(state))
         try? fm.removeItem(at: folder)
         try fm.moveItem(at: temporary, to: folder)
-        try atomicWrite(Data((name + "\n").utf8), to: root.appendingPathComponent("latest"))
+        try AtomicFile.replace(root.appendingPathComponent("latest"), with: Data((name + "\n").utf8))
         // Older checkpoints beyond `keep` go once the new one is in place.
         let steps = try fm.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("step-") && !$0.hasSuffix(".partial") }.sorted()
         for old in steps.dropLast(keep) where old != name { try? fm.removeItem(at: root.appendingPathComponent(old)) }
@@ -62,7 +63,7 @@ enum TrainingCheckpoint {
     /// summary indices, which its loader reads from the file).
     static func writeModelFolder(_ folder: URL, backbone: any Backbone, configJSON: Data) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try atomicWrite(configJSON, to: folder.appendingPathComponent("config.json"))
+        try AtomicFile.replace(folder.appendingPathComponent("config.json"), with: configJSON)
         var entries = backbone.stateDict().map { SafetensorsEntry.tensor($0.key, $0.tensor) }
         if let radio = backbone as? RADIOModel {
             entries.append(.int64("radio_model.summary_idxs", radio.config.summaryIndices.map(Int64.init)))
@@ -118,16 +119,6 @@ enum TrainingCheckpoint {
             }
         }
         return (mean, std)
-    }
-
-    static func atomicWrite(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try data.write(to: temporary)
-        let fd = open(temporary.path, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temporary.path, url.path) == 0 else {
-            throw CheckpointError(file: url.path, "cannot rename \(temporary.path) into place: errno \(errno)")
-        }
     }
 }
 

@@ -51,7 +51,7 @@ public enum ProbeTrainer {
         // The tokens stay as loaded, shared by every run of a sweep; batches and test chunks are
         // standardised as they are gathered, so a run holds no copy of the split.
         let on = o.standardize
-        func batch(_ rows: [Int]) -> Tensor { data.standardized(gather(data.trainFeatures, rows), on) }
+        func batch(_ rows: [Int]) -> Tensor { data.standardized(Kernels.gatherRows(data.trainFeatures, rows), on) }
         if spec.method == .knn {
             return Outcome(testErrors: [knnError(bank: batch(labeled), labels: data.trainLabels, labeled: labeled,
                                                  test: data.standardized(data.testFeatures, on),
@@ -136,16 +136,6 @@ public enum ProbeTrainer {
             } })
         }
         return Outcome(testErrors: errors, labeledIndices: labeled)
-    }
-
-    /// Rows `indices` of a [N, D] matrix.
-    static func gather(_ x: Tensor, _ indices: [Int]) -> Tensor {
-        let d = x.shape[1]
-        let out = Tensor(uninitializedShape: [indices.count, d])
-        let src = x.storage.pointer, dst = out.storage.pointer
-        for (r, i) in indices.enumerated() { (dst + r * d).update(from: src + i * d, count: d) }
-        withExtendedLifetime(x) {}
-        return out
     }
 
     /// 1 - accuracy of argmax logits, evaluated without a graph in chunks.

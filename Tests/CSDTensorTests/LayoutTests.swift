@@ -162,4 +162,13 @@ private func indexed(_ shape: [Int]) -> Tensor {
         #expect(Kernels.concat([x, x], axis: 0).scalars == x.scalars + x.scalars)
         #expect(Kernels.concat([x, x], axis: 1).scalars == [0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5])
     }
+
+    @Test func gatherRowsPicksLeadingEntriesInOrderWithRepeats() {
+        let x = indexed([4, 2, 3])
+        let rows = [3, 0, 3, 1]
+        let g = Kernels.gatherRows(x, rows)
+        #expect(g.shape == [4, 2, 3])
+        #expect(g.scalars == rows.flatMap { Array(x.scalars[($0 * 6)..<($0 * 6 + 6)]) })
+        #expect(Kernels.gatherRows(x, []).shape == [0, 2, 3])
+    }
 }

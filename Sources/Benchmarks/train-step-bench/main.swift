@@ -41,8 +41,8 @@ struct TrainStepBench: ParsableCommand {
         let discriminator = Adam(groups: [ParameterGroup(name: "discriminators", parameters: heads.discriminatorParameters,
                                                          learningRate: settings.options.discLR, beta1: 0.5, beta2: 0.999)])
         let step = TrainingStep(settings: settings, backbone: backbone, heads: heads, generator: generator,
-                                discriminator: discriminator, statistics: ProbeData.statistics(tokens)) { rows in
-            Kernels.concat(rows.map { Kernels.slice(pixels, axis: 0, range: $0..<($0 + 1)) }, axis: 0)
+                                discriminator: discriminator, statistics: ProbeData.statistics(tokens)) {
+            Kernels.gatherRows(pixels, $0)
         }
         let prior = [Double](repeating: 0.1, count: 10)
         var times: [Double] = [], losses: [Float] = []

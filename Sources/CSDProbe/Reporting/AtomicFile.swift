@@ -8,8 +8,8 @@ import Darwin
 /// Whole-file replacement that a crash cannot leave half written: the bytes go to a temporary
 /// file in the same folder, are fsynced, and take the final name by rename(2) (atomic within a
 /// file system); the folder is fsynced so the new name survives a power loss too.
-enum AtomicFile {
-    static func replace(_ url: URL, with data: Data) throws {
+public enum AtomicFile {
+    public static func replace(_ url: URL, with data: Data) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -49,6 +49,22 @@ extension Kernels {
         return out
     }
 
+    /// Entries `indices` (in that order, repeats allowed) along the first axis: the rows of a
+    /// batch drawn from a data set held as one tensor.
+    public static func gatherRows(_ x: Tensor, _ indices: [Int]) -> Tensor {
+        precondition(x.rank >= 1, "gatherRows needs at least one axis")
+        let rows = x.shape[0]
+        let inner = Shape.count(Array(x.shape.dropFirst()))
+        let out = Tensor(uninitializedShape: [indices.count] + x.shape.dropFirst())
+        let px = x.storage.pointer, po = out.storage.pointer
+        for (r, i) in indices.enumerated() {
+            precondition(i >= 0 && i < rows, "gatherRows: index \(i) out of 0..<\(rows)")
+            (po + r * inner).update(from: px + i * inner, count: inner)
+        }
+        withExtendedLifetime(x) {}
+        return out
+    }
+
     /// Writes `x` into `range` along `axis` of a zero tensor of `shape` (the backward of `slice`).
     public static func unslice(_ x: Tensor, axis: Int, range: Range<Int>, shape: [Int]) -> Tensor {
         let ax = Shape.axis(axis, rank: shape.count)
