@@ -193,7 +193,7 @@ public final class FinetuneTrainer {
         }
         let row = result(state: state, labeled: labeled, reference: reference, dataset: dataset, backbone: backbone,
                          trainRows: train.count, testRows: test.count, initialWeights: initialWeights)
-        try writeSubset(labeled)
+        try LabelSubsets.record([s.labels.map(String.init) ?? "all": s.labels == nil ? [] : labeled], seed: s.seed, results: s.output)
         try store.append(row)
         try Reports.write(directory: s.output)
         return row
@@ -255,19 +255,6 @@ public final class FinetuneTrainer {
                     "feature_dim": "\(backbone.imageTokenDimension)", "path": s.cache ?? ""],
             subsetFile: "subsets/seed-\(s.seed).json", trainRows: trainRows, testRows: testRows,
             backbone: "finetune", timestamp: ISO8601DateFormatter().string(from: Date()))
-    }
-
-    /// subsets/seed-<s>.json in probe's form (merged with what is already there).
-    func writeSubset(_ labeled: [Int]) throws {
-        let folder = settings.output.appendingPathComponent("subsets")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent("seed-\(settings.seed).json")
-        var subsets: [String: Any] = [:]
-        if let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let existing = object["subsets"] as? [String: Any] { subsets = existing }
-        subsets[settings.labels.map(String.init) ?? "all"] = settings.labels == nil ? [] : labeled
-        let object: [String: Any] = ["seed": settings.seed, "note": "train-split indices; 'all' = every row", "subsets": subsets]
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: url, options: .atomic)
     }
 }
 

@@ -127,18 +127,13 @@ public final class SweepRunner {
 
     /// subsets/seed-<s>.json: the labeled indices of every label count of the grid.
     func writeSubsets() throws {
-        let folder = directory.appendingPathComponent("subsets")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for seed in plan.seeds {
             var subsets: [String: [Int]] = [:]
             for n in plan.labels {
                 subsets[n.map(String.init) ?? "all"] = n == nil ? [] :
                     LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: n, seed: seed)
             }
-            let object: [String: Any] = ["seed": seed, "note": "train-split indices; 'all' = every row",
-                                         "subsets": subsets]
-            let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            try json.write(to: folder.appendingPathComponent("seed-\(seed).json"), options: .atomic)
+            try LabelSubsets.record(subsets, seed: seed, results: directory)
         }
     }
 }
