@@ -26,12 +26,3 @@ final class TrainingLog {
         try handle.write(contentsOf: data + Data("\n".utf8))
     }
 }
-
-/// The process's peak resident memory (what a training run needed at most).
-public enum PeakMemory {
-    public static func residentMiB() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024 // KiB on Linux
-    }
-}

@@ -1,6 +1,7 @@
 import CSDCLI
 import CSDFinetune
 import CSDProbe
+import CSDTensor
 import Foundation
 
 // Phase two, trainable backbone: the heads and objective of probe with gradients into the backbone.

@@ -38,7 +38,7 @@ struct BackboneBench: ParsableCommand {
             _ = out.imageToken.value[flat: 0]
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if i > 0 { times.append(seconds) }
-            rssAfter.append(peakResidentBytes())
+            rssAfter.append(Int(PeakMemory.residentMiB() * 1_048_576))
         }
         let median = times.sorted()[times.count / 2]
         let ips = Double(batch) / median
@@ -50,12 +50,6 @@ struct BackboneBench: ParsableCommand {
                          name, imageSize, batch, Threads.count, ips, times.count, peakMiB))
             print("peak RSS after each batch (MiB): \(rssAfter.map { Int(Double($0) / 1_048_576) })")
         }
-    }
-
-    func peakResidentBytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
     }
 }
 
