@@ -224,17 +224,9 @@ public final class FinetuneTrainer {
     func evaluate(_ step: TrainingStep, _ test: ImageBank) throws -> Double {
         var wrong = 0
         for start in stride(from: 0, to: test.count, by: settings.evaluationBatch) {
-            let rows = Array(start..<min(test.count, start + settings.evaluationBatch))
-            let pixels = try test.pixels(rows)
-            let logits = GradMode.withoutGradients { step.logits(pixels) }
-            let k = logits.shape[1]
-            logits.withUnsafeBufferPointer { p in
-                for (i, row) in rows.enumerated() {
-                    var best = 0
-                    for c in 1..<k where p[i * k + c] > p[i * k + best] { best = c }
-                    if best != test.labels[row] { wrong += 1 }
-                }
-            }
+            let rows = start..<min(test.count, start + settings.evaluationBatch)
+            let pixels = try test.pixels(Array(rows))
+            wrong += ProbeTrainer.misclassified(logits: GradMode.withoutGradients { step.logits(pixels) }, labels: test.labels[rows])
         }
         return Double(wrong) / Double(max(test.count, 1))
     }

@@ -138,6 +138,21 @@ public enum ProbeTrainer {
         return Outcome(testErrors: errors, labeledIndices: labeled)
     }
 
+    /// Rows of [n, K] logits whose argmax (the first, on ties) is not the label.
+    public static func misclassified(logits: Tensor, labels: ArraySlice<Int>) -> Int {
+        let k = logits.shape[1]
+        precondition(logits.shape[0] == labels.count, "\(logits.shape[0]) rows of logits for \(labels.count) labels")
+        var wrong = 0
+        logits.withUnsafeBufferPointer { p in
+            for (i, label) in labels.enumerated() {
+                var best = 0
+                for c in 1..<k where p[i * k + c] > p[i * k + best] { best = c }
+                if best != label { wrong += 1 }
+            }
+        }
+        return wrong
+    }
+
     /// 1 - accuracy of argmax logits, evaluated without a graph in chunks.
     static func testError(_ evaluate: (Variable) -> Variable, test: Tensor, labels: [Int],
                           prepare: (Tensor) -> Tensor) -> Double {
@@ -147,14 +162,7 @@ public enum ProbeTrainer {
             for start in stride(from: 0, to: n, by: 4096) {
                 let end = min(n, start + 4096)
                 let logits = evaluate(Variable(prepare(Kernels.slice(test, axis: 0, range: start..<end)))).value
-                let k = logits.shape[1]
-                logits.withUnsafeBufferPointer { p in
-                    for i in 0..<(end - start) {
-                        var best = 0
-                        for c in 1..<k where p[i * k + c] > p[i * k + best] { best = c }
-                        if best != labels[start + i] { wrong += 1 }
-                    }
-                }
+                wrong += misclassified(logits: logits, labels: labels[start..<end])
             }
         }
         return Double(wrong) / Double(max(n, 1))
