@@ -57,7 +57,6 @@ public final class FinetuneTrainer {
         }
         let initialWeights = try reference.weightsDigest()
         let configJSON = try reference.configJSON()
-        try FileManager.default.createDirectory(at: s.runFolder, withIntermediateDirectories: true)
 
         // A checkpoint of this run, if any, decides where training continues.
         let runFolder = s.runFolder
@@ -128,6 +127,8 @@ public final class FinetuneTrainer {
         var priorRNG = RandomStream(snapshot: state.priorRNG)
         let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { trainLabels[$0] }, classes: classes)
         let started = Date(), wallBefore = state.wallSeconds
+        // Everything is checked: only now does the run get a folder.
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
         let log = try TrainingLog(url: runFolder.appendingPathComponent("train_log.jsonl"))
         var stepsHere = 0
         func checkpoint() throws {
