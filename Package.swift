@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (dependencies point one way):
-//   C system libraries -> CSDTensor -> CSDAutograd -> CSDNN -> (backbones, heads, training) -> executables
-// CSDSafetensors and CSDHDF5 depend only on the tensor layer.
+// Layers (dependencies point one way; README "Architecture" and docs/ARCHITECTURE.md draw them):
+//   C system libraries, CSDSystem -> CSDTensor -> file formats, data sets, feature store
+//   CSDTensor -> CSDAutograd -> CSDNN -> CSDBackbones, CSDMethod
+//   -> CSDExtract, CSDProbe, CSDFinetune (phases; none imports another) -> CSDCLI -> executables
 import Foundation
 
 // Release builds of the numerical targets: no runtime checks in the kernels, whole-module
@@ -42,13 +43,15 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
 
+        // Systems layer for files: atomic replacement, system-call errors, the tool version.
+        .target(name: "CSDSystem", swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
         // The feature cache: crash-safe journalled writer, reader, shard merge (HDF5 on disk).
-        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CZlib"], swiftSettings: optimized),
+        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem", "CZlib"], swiftSettings: optimized),
         // Image preprocessing matching the reference processors (Pillow resize, crop, normalise).
         .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Data-set readers (MNIST IDX, CIFAR-10, SVHN .mat, GalaxyMNIST, image folders, .npy,
@@ -60,19 +63,26 @@ let package = Package(
         // Layers with named parameters, optimisers.
         .target(name: "CSDNN", dependencies: ["CSDAutograd", "CSDSafetensors"], swiftSettings: optimized),
         // Vision backbones (DINOv2, CLIP, RADIO) from Hugging Face checkpoints.
-        .target(name: "CSDBackbones", dependencies: ["CSDNN", "CSDSafetensors"], swiftSettings: optimized),
+        // (and each family's reference preprocessing).
+        .target(name: "CSDBackbones", dependencies: ["CSDNN", "CSDSafetensors", "CSDImage"], swiftSettings: optimized),
+        // The paper's method and nothing else: content-style heads, objective, options, labeled
+        // subsets, standardisation, random streams, error counts, and the one training step
+        // that probe and finetune share.
+        .target(name: "CSDMethod", dependencies: ["CSDNN", "CSDTensor"], swiftSettings: optimized),
+        // Results of probe and finetune runs: results.jsonl store, merge, summary, CSV, SVG plot.
+        .target(name: "CSDResults", dependencies: ["CSDSystem"], swiftSettings: optimized),
         // Phase one: backbone forward over a data set into a feature cache.
         .target(name: "CSDExtract", dependencies: [
-            "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage",
+            "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage", "CSDSystem",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
-        // Phase two, frozen backbone: heads and training on cached tokens, sweeps, and their
-        // reporting (results.jsonl, CSV, Markdown summary, SVG plot).
-        .target(name: "CSDProbe", dependencies: ["CSDNN", "CSDFeatureStore"], swiftSettings: optimized),
+        // Phase two, frozen backbone: the method and its baselines on cached tokens, sweeps.
+        .target(name: "CSDProbe", dependencies: ["CSDMethod", "CSDResults", "CSDNN", "CSDFeatureStore", "CSDSystem"],
+                swiftSettings: optimized),
         // Phase two, trainable backbone: the same heads and objective with gradients into the
         // backbone, checkpoints that resume exactly, results in probe's schema.
         .target(name: "CSDFinetune", dependencies: [
-            "CSDProbe", "CSDExtract", "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDSafetensors",
+            "CSDMethod", "CSDResults", "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDSafetensors", "CSDSystem",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
@@ -83,18 +93,26 @@ let package = Package(
         ]),
 
         .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
-        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe"], swiftSettings: optimized),
-        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune"], swiftSettings: optimized),
+        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults"], swiftSettings: optimized),
+        // finetune's --write-cache runs extract's pipeline on the fine-tuned model: the
+        // executable joins the two phases, the libraries stay apart.
+        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDData"],
+                          swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
         .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
                           swiftSettings: optimized),
-        .executableTarget(name: "train-step-bench", dependencies: ["CSDFinetune", "CSDCLI"],
+        .executableTarget(name: "train-step-bench", dependencies: ["CSDFinetune", "CSDMethod", "CSDCLI"],
                           path: "Sources/Benchmarks/train-step-bench", swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
 
+        // Helpers shared by the test targets (temporary folders).
+        .target(name: "CSDTestSupport", path: "Tests/CSDTestSupport"),
         .testTarget(name: "CSDTensorTests", dependencies: ["CSDTensor", "CSDHDF5"]),
+        .testTarget(name: "CSDMethodTests", dependencies: ["CSDMethod", "CSDAutograd", "CSDNN", "CSDTensor"]),
+        .testTarget(name: "CSDResultsTests", dependencies: ["CSDResults", "CSDSystem", "CSDTestSupport"]),
+        .testTarget(name: "CSDCLITests", dependencies: ["CSDCLI"]),
         .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
@@ -109,15 +127,17 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor"],
+        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDSafetensors", "CSDCLI"],
+        .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDMethod", "CSDResults", "CSDSystem", "CSDSafetensors",
+                                                         "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDFinetuneTests", dependencies: ["CSDFinetune", "CSDProbe", "CSDBackbones", "CSDSafetensors", "CSDNN",
+        .testTarget(name: "CSDFinetuneTests", dependencies: ["CSDFinetune", "CSDProbe", "CSDMethod", "CSDResults", "CSDBackbones", "CSDSafetensors", "CSDNN",
+                                                           "CSDTestSupport",
                                                            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage",
                                                            .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor"]),
+        .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor", "CSDSystem"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
     // strict-concurrency checker from rejecting every parallel loop over them.

@@ -3,6 +3,7 @@ import CSDBackbones
 import CSDData
 import CSDFeatureStore
 import CSDImage
+import CSDSystem
 import CSDTensor
 import Foundation
 import Logging
@@ -21,23 +22,6 @@ public final class Extractor {
         self.makeProgress = progress
     }
 
-    /// The preprocessing a family's reference processor applies, with `--image-size` honoured.
-    public static func preprocessing(for model: any Backbone, imageSize: Int?) -> Preprocessing {
-        // Tiny random models (demos) run at their own native size unless told otherwise.
-        let size = imageSize ?? min(224, model.nativeImageSize)
-        switch model.family {
-        case .dinov2:
-            // DINOv2's processor resizes the short side to 256 for a 224 crop: keep that ratio.
-            let resize = Int((Double(size) * 256 / 224).rounded())
-            return Preprocessing.dinov2.resizing(to: .shortestEdge(resize)).cropping(to: .init(size))
-        case .clip:
-            return Preprocessing.clip.resizing(to: .shortestEdge(size)).cropping(to: .init(size))
-        case .radio:
-            let multiple = max(model.patchSize, (size / model.patchSize) * model.patchSize)
-            return Preprocessing.radio(size: multiple, patchSize: model.patchSize)
-        }
-    }
-
     public func run() throws -> [SplitOutcome] {
         let reference = try ModelReference(request.model)
         let dataset = try DatasetRegistry.open(request.dataset)
@@ -51,7 +35,7 @@ public final class Extractor {
             throw BackboneConfigError(file: request.model, "--token image-embeds exists for CLIP only")
         }
         model.isTraining = false
-        let preprocessing = Self.preprocessing(for: model, imageSize: request.imageSize)
+        let preprocessing = model.preprocessing(imageSize: request.imageSize)
         try preprocessing.validate()
         let tokenName: String
         switch request.token {
@@ -113,5 +97,23 @@ public final class Extractor {
         let seconds = Date().timeIntervalSince(started)
         return SplitOutcome(split: split.name, status: resumed ? .resumed : .extracted, rows: covered.count,
                             newRows: todo.count, seconds: seconds)
+    }
+}
+
+extension Extractor {
+    /// What finetune's `--write-cache` runs after training (`FinetuneTrainer.exportTokens`):
+    /// this pipeline over `splits` of `dataset` with the fine-tuned model folder, its model id
+    /// recorded as given, into `output`.
+    public static func tokenExport(dataset: String, splits: [String], output: URL, imageSize: Int?, limit: Int?,
+                                   batchSize: Int, logger: Logger) -> (_ modelFolder: URL, _ modelID: String) throws -> Void {
+        { folder, modelID in
+            var request = ExtractionRequest(model: folder.path, dataset: dataset, splits: splits, output: output)
+            request.imageSize = imageSize
+            request.limit = limit
+            request.batchSize = batchSize
+            request.modelID = modelID
+            logger.info("writing the fine-tuned tokens to \(output.path)")
+            _ = try Extractor(request: request, logger: logger).run()
+        }
     }
 }

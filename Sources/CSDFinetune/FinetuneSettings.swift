@@ -1,4 +1,4 @@
-import CSDProbe
+import CSDMethod
 import Foundation
 
 /// Everything one `finetune` run is asked to do. The method's options (`MethodOptions`) are
@@ -14,7 +14,7 @@ public struct FinetuneSettings: Sendable {
 
     public var model: String
     public var dataset: String
-    public var method: ProbeMethod = .csd
+    public var method: TrainingMethod = .csd
     /// Labeled samples, nil for all of the train split.
     public var labels: Int?
     public var seed = 0
@@ -43,11 +43,12 @@ public struct FinetuneSettings: Sendable {
     public var limit: Int?
     public var evaluationBatch = 64
     public var trainSplit = "train", testSplit = "test"
+    /// Labeled train rows per class held out for validation (0: none), as probe's
+    /// `--validation-per-class`: evaluated with the test split after every epoch.
+    public var validationPerClass = 0
     /// Heads and discriminators (`lr`, `disc_lr`, sizes, weights, batch sizes): as probe.
     public var options = MethodOptions()
     public var output: URL
-    /// After training: the fine-tuned backbone's tokens of these splits into an extract cache.
-    public var writeCache: URL?
     /// Stop after this many optimiser steps in this process, as if killed (tests, smoke runs).
     public var stopAfterSteps: Int?
 
@@ -96,6 +97,7 @@ public struct FinetuneSettings: Sendable {
         }
         guard checkpointEvery >= 0 else { throw OptionError("--checkpoint-every must be >= 0") }
         if let limit, limit < 1 { throw OptionError("--limit must be at least 1") }
+        guard validationPerClass >= 0 else { throw OptionError("--validation-per-class must be >= 0") }
         if reconstructionTarget == .cached && cache == nil {
             throw OptionError("reconstruction_target=cached needs --cache (an extract cache of the same data set and model)")
         }
@@ -114,6 +116,7 @@ public struct FinetuneSettings: Sendable {
         v["standardize_source"] = cache == nil ? "sample:\(standardizeSamples)" : "cache"
         v["image_size"] = imageSize.map(String.init) ?? "default"
         v["limit"] = limit.map(String.init) ?? "none"
+        v["validation_per_class"] = "\(validationPerClass)"
         v["model"] = model
         v["dataset"] = dataset
         return v

@@ -1,17 +1,18 @@
-import CSDAutograd
 import CSDBackbones
-import CSDData
-import CSDExtract
-import CSDFeatureStore
-import CSDNN
-import CSDProbe
+import CSDMethod
+import CSDResults
+import CSDSystem
 import CSDTensor
 import Foundation
 import Logging
 
-/// One `finetune` run: the backbone trained end to end with the heads and objective of probe,
-/// evaluated on the test split after every epoch, checkpointed so that a killed run continues
-/// to the same weights, and reported in probe's results.jsonl schema (`backbone: finetune`).
+/// One `finetune` run: the backbone trained end to end with the heads and objective of probe
+/// (the same `TrainingStep`), evaluated on the test split (and the validation subset) after every
+/// epoch, checkpointed so that a killed run continues to the same weights, and reported in
+/// probe's results.jsonl schema (`backbone: finetune`).
+///
+/// Stages: `FinetuneRun` prepares (data, model, resume), `trainEpoch` runs the steps of one
+/// epoch and its evaluation, `finish` exports the backbone and heads and writes the result row.
 public final class FinetuneTrainer {
     /// What one optimiser step measured.
     public struct StepReport: Sendable {
@@ -25,6 +26,10 @@ public final class FinetuneTrainer {
     public let settings: FinetuneSettings
     let logger: Logger
     let onStep: (StepReport) -> Void
+    /// Writes the fine-tuned backbone's tokens (the folder of its weights, the model id to
+    /// record) before the result row, so that a run killed meanwhile redoes it. The finetune
+    /// executable runs extract's pipeline here for `--write-cache`.
+    public var exportTokens: ((_ modelFolder: URL, _ modelID: String) throws -> Void)?
 
     public init(settings: FinetuneSettings, logger: Logger, onStep: @escaping (StepReport) -> Void = { _ in }) {
         self.settings = settings
@@ -36,217 +41,125 @@ public final class FinetuneTrainer {
     /// results.jsonl.
     @discardableResult
     public func run() throws -> RunResult? {
-        let s = settings
-        try s.validate()
-        let o = s.options
-        let store = ResultsStore(directory: s.output)
-        if try store.finishedRunIDs().contains(s.runID) {
-            logger.info("\(s.runID) is already in \(store.fileURL.path): nothing to do")
+        try settings.validate()
+        let store = ResultsStore(directory: settings.output)
+        if try store.finishedRunIDs().contains(settings.runID) {
+            logger.info("\(settings.runID) is already in \(store.fileURL.path): nothing to do")
             return nil
         }
-        let reference = try ModelReference(s.model)
-        let dataset = try DatasetRegistry.open(s.dataset)
-        for name in [s.trainSplit, s.testSplit] where !dataset.splitNames.contains(name) {
-            throw DatasetError(file: s.dataset, "no split '\(name)' (available: \(dataset.splitNames.joined(separator: ", ")))")
-        }
-        let trainSplit = try dataset.split(s.trainSplit), testSplit = try dataset.split(s.testSplit)
-        let classes = trainSplit.classNames.count
-        let trainLabels = Array(try trainSplit.labels().prefix(s.limit ?? .max))
-        if let n = s.labels, n > trainLabels.count {
-            throw OptionError("--labels \(n): the train split of \(s.dataset) has \(trainLabels.count) samples")
-        }
-        let initialWeights = try reference.weightsDigest()
-        let configJSON = try reference.configJSON()
-
-        // A checkpoint of this run, if any, decides where training continues.
-        let runFolder = s.runFolder
-        let checkpoints = runFolder.appendingPathComponent("checkpoints")
-        let resumeFolder = try TrainingCheckpoint.latest(root: checkpoints)
-        var state: TrainingState
-        if let resumeFolder {
-            state = try TrainingCheckpoint.readState(resumeFolder)
-            guard state.runID == s.runID, state.initialWeights == initialWeights else {
-                throw CheckpointError(file: resumeFolder.path, "belongs to another run (\(state.runID), weights \(state.initialWeights)); use another --out or remove \(checkpoints.path)")
-            }
-            logger.info("resuming from \(resumeFolder.lastPathComponent): epoch \(state.epoch + 1), step \(state.step)")
-        } else {
-            state = TrainingState(runID: s.runID, initialWeights: initialWeights,
-                                  orderRNG: RandomStream(seed: UInt64(s.seed), stream: 2).snapshot,
-                                  priorRNG: RandomStream(seed: UInt64(s.seed), stream: 3).snapshot)
-        }
-        // The backbone: pre-trained weights, or the checkpoint's (a model folder itself).
-        let backbone = try resumeFolder.map { try BackboneLoader.load(folder: $0) } ?? reference.load()
-        guard s.freezeBlocks <= backbone.blocks.count else {
-            throw OptionError("--freeze-blocks \(s.freezeBlocks): \(reference.id) has \(backbone.blocks.count) blocks")
-        }
-        backbone.freezeEmbeddingAndBlocks(s.freezeBlocks)
-        backbone.recomputeActivations(s.recompute)
-        let preprocessing = Extractor.preprocessing(for: backbone, imageSize: s.imageSize)
-        try preprocessing.validate()
-        logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(backbone.trainableParameters.reduce(0) { $0 + $1.value.count }) trained); loading \(s.dataset)")
-        let train = try ImageBank(split: trainSplit, preprocessing: preprocessing, limit: s.limit)
-        let test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
-        for bank in [train, test] where !bank.holdsImages {
-            logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
-        }
-        let cache = try s.cache.map { try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
-                                                          weights: initialWeights, dimension: backbone.imageTokenDimension) }
-
-        let labeled = LabelSubsets.subset(labels: trainLabels, classes: classes, size: s.labels, seed: s.seed)
-        var initRNG = RandomStream(seed: UInt64(s.seed), stream: 1)
-        let heads = ContentStyleModel(dimension: backbone.imageTokenDimension, classes: classes, options: o,
-                                      supervisedOnly: s.method == .supervised, rng: &initRNG)
-        let generator = Adam.adamW(groups: [
-            ParameterGroup(name: "backbone", parameters: backbone.trainableParameters, learningRate: s.backboneLR,
-                           weightDecay: s.weightDecay),
-            ParameterGroup(name: "heads", parameters: heads.encoderParameters, learningRate: o.lr),
-        ])
-        let discriminator = s.method == .csd && !heads.discriminatorParameters.isEmpty
-            ? Adam(groups: [ParameterGroup(name: "discriminators", parameters: heads.discriminatorParameters,
-                                           learningRate: o.discLR, beta1: 0.5, beta2: 0.999)]) : nil
-        let named = backbone.namedParameters(prefix: "backbone.") + heads.namedParameters(prefix: "heads.")
-        let optimizers = [TrainingCheckpoint.NamedOptimizer(name: "generator", optimizer: generator, parameters: named)]
-            + (discriminator.map { [TrainingCheckpoint.NamedOptimizer(name: "discriminator", optimizer: $0, parameters: named)] } ?? [])
-
-        let statistics: (mean: Tensor, std: Tensor)
-        if let resumeFolder {
-            statistics = try TrainingCheckpoint.restore(resumeFolder, heads: heads, optimizers: optimizers)
-        } else if let cache {
-            statistics = ProbeData.statistics(cache.tokens)
-        } else {
-            statistics = try sampleStatistics(backbone, train)
-        }
-        let step = TrainingStep(settings: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
-                        statistics: statistics, pixels: { try train.pixels($0) }, cached: s.reconstructionTarget == .cached ? cache : nil)
-
-        let pool = trainLabels.count
-        let batch = o.unlabeledBatch
-        let stepsPerEpoch = (pool + batch - 1) / batch
-        let labeledBatch = min(labeled.count, o.labeledBatch)
-        var orderRNG = RandomStream(snapshot: state.orderRNG)
-        var priorRNG = RandomStream(snapshot: state.priorRNG)
-        let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { trainLabels[$0] }, classes: classes)
-        let started = Date(), wallBefore = state.wallSeconds
+        let run = try FinetuneRun(settings: settings, logger: logger)
         // Everything is checked: only now does the run get a folder.
-        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
-        let log = try TrainingLog(url: runFolder.appendingPathComponent("train_log.jsonl"))
+        try FileManager.default.createDirectory(at: settings.runFolder, withIntermediateDirectories: true)
+        let log = try TrainingLog(url: settings.runFolder.appendingPathComponent("train_log.jsonl"))
+        var clock = Clock(wallBefore: run.state.wallSeconds)
+        while run.state.epoch < settings.epochs {
+            guard try trainEpoch(run, log: log, clock: &clock) else { return nil }
+        }
+        return try finish(run, store: store)
+    }
+
+    /// Wall time of the run across processes, and steps taken by this one.
+    struct Clock {
+        let started = Date()
+        let wallBefore: Double
         var stepsHere = 0
-        func checkpoint() throws {
-            state.orderRNG = orderRNG.snapshot
-            state.priorRNG = priorRNG.snapshot
-            state.wallSeconds = wallBefore + Date().timeIntervalSince(started)
-            try TrainingCheckpoint.write(root: checkpoints, backbone: backbone, configJSON: configJSON, heads: heads,
-                                         statistics: statistics, optimizers: optimizers, state: state)
-        }
+        var wallSeconds: Double { wallBefore + Date().timeIntervalSince(started) }
+    }
 
-        while state.epoch < s.epochs {
-            if state.stepInEpoch == 0 {
-                state.poolOrder = orderRNG.permutation(pool)
-                state.labeledOrder = orderRNG.permutation(labeled.count)
-                state.cursor = 0
-            }
-            while state.stepInEpoch < stepsPerEpoch {
-                if let stop = s.stopAfterSteps, stepsHere >= stop { return nil }
-                let stepStart = Date()
-                let lb = state.nextLabeledBatch(labeledBatch, of: labeled, rng: &orderRNG)
-                let k = state.stepInEpoch
-                let ub = s.method == .csd ? Array(state.poolOrder[(k * batch)..<min(pool, (k + 1) * batch)]) : []
-                let terms = try step.run(labeled: lb, labels: lb.map { trainLabels[$0] }, unlabeled: ub, prior: prior,
-                                         priorRNG: &priorRNG)
-                guard terms.loss.isFinite && terms.discriminator.isFinite else {
-                    // The weights are already spoiled: stop before they reach a checkpoint.
-                    throw TrainingDiverged(step: state.step + 1, term: terms.loss.isFinite ? "discriminators' loss" : "loss",
-                                           value: terms.loss.isFinite ? terms.discriminator : terms.loss, lastCheckpoint: try TrainingCheckpoint.latest(root: checkpoints))
-                }
-                state.stepInEpoch += 1
-                state.step += 1
-                stepsHere += 1
-                let report = StepReport(step: state.step, epoch: state.epoch + 1, stepsPerEpoch: stepsPerEpoch, epochs: s.epochs,
-                                        loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
-                                        adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
-                                        discriminator: terms.discriminator, seconds: Date().timeIntervalSince(stepStart),
-                                        peakMemoryMiB: PeakMemory.residentMiB())
-                try log.append(report)
-                onStep(report)
-                if s.checkpointEvery > 0, state.step % s.checkpointEvery == 0, state.stepInEpoch < stepsPerEpoch { try checkpoint() }
-            }
-            let error = try evaluate(step, test)
-            state.testErrors.append(error)
-            state.epoch += 1
-            state.stepInEpoch = 0
-            logger.info("epoch \(state.epoch)/\(s.epochs): test error \(String(format: "%.4f", error)), peak memory \(String(format: "%.0f", PeakMemory.residentMiB())) MiB")
-            try checkpoint()
+    /// The rest of the current epoch's steps, then its evaluation and checkpoint; false when
+    /// `stopAfterSteps` stopped the process first.
+    func trainEpoch(_ run: FinetuneRun, log: TrainingLog, clock: inout Clock) throws -> Bool {
+        let s = settings, batch = s.options.unlabeledBatch, pool = run.pool
+        let labeledBatch = min(run.labeled.count, s.options.labeledBatch)
+        if run.state.stepInEpoch == 0 {
+            run.state.poolOrder = run.orderRNG.permutation(pool.count)
+            run.state.labeledCycle = LabeledCycle(order: run.orderRNG.permutation(run.labeled.count))
         }
+        while run.state.stepInEpoch < run.stepsPerEpoch {
+            if let stop = s.stopAfterSteps, clock.stepsHere >= stop { return false }
+            let started = Date()
+            let lb = run.state.labeledCycle.next(labeledBatch, of: run.labeled, rng: &run.orderRNG)
+            let k = run.state.stepInEpoch
+            let ub = s.method == .csd ? run.state.poolOrder[(k * batch)..<min(pool.count, (k + 1) * batch)].map { pool[$0] } : []
+            let terms = try run.step.run(labeled: lb, labels: lb.map { run.trainLabels[$0] }, unlabeled: ub, prior: run.prior,
+                                         priorRNG: &run.priorRNG)
+            guard terms.loss.isFinite && terms.discriminator.isFinite else {
+                // The weights are already spoiled: stop before they reach a checkpoint.
+                throw TrainingDiverged(step: run.state.step + 1, term: terms.loss.isFinite ? "discriminators' loss" : "loss",
+                                       value: terms.loss.isFinite ? terms.discriminator : terms.loss,
+                                       lastCheckpoint: try TrainingCheckpoint.latest(root: run.checkpoints))
+            }
+            run.state.stepInEpoch += 1
+            run.state.step += 1
+            clock.stepsHere += 1
+            let report = StepReport(step: run.state.step, epoch: run.state.epoch + 1, stepsPerEpoch: run.stepsPerEpoch,
+                                    epochs: s.epochs, loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
+                                    adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
+                                    discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
+                                    peakMemoryMiB: PeakMemory.residentMiB())
+            try log.append(report)
+            onStep(report)
+            if s.checkpointEvery > 0, run.state.step % s.checkpointEvery == 0, run.state.stepInEpoch < run.stepsPerEpoch {
+                try checkpoint(run, clock: clock)
+            }
+        }
+        try evaluate(run)
+        run.state.epoch += 1
+        run.state.stepInEpoch = 0
+        try checkpoint(run, clock: clock)
+        return true
+    }
 
-        // The fine-tuned backbone as a model folder, the heads next to it.
-        let modelFolder = runFolder.appendingPathComponent("backbone")
-        try TrainingCheckpoint.writeModelFolder(modelFolder, backbone: backbone, configJSON: configJSON)
-        try TrainingCheckpoint.writeHeads(heads, statistics: statistics, to: runFolder.appendingPathComponent(TrainingCheckpoint.headsFile))
-        // The cache before the result row: a run killed while writing it redoes (resumes) it.
-        if let cacheURL = s.writeCache {
-            var request = ExtractionRequest(model: modelFolder.path, dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: cacheURL)
-            request.imageSize = s.imageSize
-            request.limit = s.limit
-            request.batchSize = s.evaluationBatch
-            request.modelID = "finetune:\(reference.id):\(runFolder.lastPathComponent)"
-            logger.info("writing the fine-tuned tokens to \(cacheURL.path)")
-            _ = try Extractor(request: request, logger: logger).run()
+    /// The epoch's test error (and validation error), logged and kept in the state.
+    func evaluate(_ run: FinetuneRun) throws {
+        let error = try run.errorRate(run.test, rows: Array(0..<run.test.count))
+        run.state.testErrors.append(error)
+        var line = "epoch \(run.state.epoch + 1)/\(settings.epochs): test error \(String(format: "%.4f", error))"
+        if !run.validation.isEmpty {
+            let validationError = try run.errorRate(run.train, rows: run.validation)
+            run.state.validationErrors.append(validationError)
+            line += ", validation error \(String(format: "%.4f", validationError))"
         }
-        let row = result(state: state, labeled: labeled, reference: reference, dataset: dataset, backbone: backbone,
-                         trainRows: train.count, testRows: test.count, initialWeights: initialWeights)
-        try LabelSubsets.record([s.labels.map(String.init) ?? "all": s.labels == nil ? [] : labeled], seed: s.seed, results: s.output)
+        logger.info("\(line), peak memory \(String(format: "%.0f", PeakMemory.residentMiB())) MiB")
+    }
+
+    func checkpoint(_ run: FinetuneRun, clock: Clock) throws {
+        run.state.orderRNG = run.orderRNG.snapshot
+        run.state.priorRNG = run.priorRNG.snapshot
+        run.state.wallSeconds = clock.wallSeconds
+        try TrainingCheckpoint.write(root: run.checkpoints, backbone: run.backbone, configJSON: run.configJSON, heads: run.heads,
+                                     standardization: run.standardization, optimizers: run.optimizers, state: run.state)
+    }
+
+    /// The fine-tuned backbone as a model folder with the heads next to it, the exported tokens,
+    /// then the result row and the reports.
+    func finish(_ run: FinetuneRun, store: ResultsStore) throws -> RunResult {
+        let s = settings, folder = s.runFolder
+        let modelFolder = folder.appendingPathComponent("backbone")
+        try TrainingCheckpoint.writeModelFolder(modelFolder, backbone: run.backbone, configJSON: run.configJSON)
+        try TrainingCheckpoint.writeHeads(run.heads, standardization: run.standardization,
+                                          to: folder.appendingPathComponent(TrainingCheckpoint.headsFile))
+        try exportTokens?(modelFolder, "finetune:\(run.reference.id):\(folder.lastPathComponent)")
+        let row = result(run)
+        var subsets = [s.labels.map(String.init) ?? "all": s.labels == nil && run.validation.isEmpty ? [] : run.labeled]
+        if !run.validation.isEmpty { subsets["validation"] = run.validation }
+        try SubsetFiles.record(subsets, seed: s.seed, results: s.output)
         try store.append(row)
         try Reports.write(directory: s.output)
         return row
     }
 
-    /// Standardisation statistics from the initial backbone's tokens of a seeded sample of the
-    /// train split (when no extract cache is given).
-    func sampleStatistics(_ backbone: any Backbone, _ train: ImageBank) throws -> (mean: Tensor, std: Tensor) {
-        var rng = RandomStream(seed: UInt64(settings.seed), stream: 4)
-        let rows = Array(rng.permutation(train.count).prefix(settings.standardizeSamples))
-        logger.info("standardisation statistics from the tokens of \(rows.count) train images")
-        let tokens = try imageTokens(backbone, train, rows)
-        return ProbeData.statistics(tokens)
-    }
-
-    /// Image tokens of `rows` without a graph, in evaluation batches.
-    func imageTokens(_ backbone: any Backbone, _ bank: ImageBank, _ rows: [Int]) throws -> Tensor {
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: rows.count, by: settings.evaluationBatch) {
-            let chunk = Array(rows[start..<min(rows.count, start + settings.evaluationBatch)])
-            let pixels = try bank.pixels(chunk)
-            parts.append(GradMode.withoutGradients { backbone(Variable(pixels)).imageToken.value })
-        }
-        return Kernels.concat(parts, axis: 0)
-    }
-
-    /// Test error of argmax p with the current backbone and heads.
-    func evaluate(_ step: TrainingStep, _ test: ImageBank) throws -> Double {
-        var wrong = 0
-        for start in stride(from: 0, to: test.count, by: settings.evaluationBatch) {
-            let rows = start..<min(test.count, start + settings.evaluationBatch)
-            let pixels = try test.pixels(Array(rows))
-            wrong += ProbeTrainer.misclassified(logits: GradMode.withoutGradients { step.logits(pixels) }, labels: test.labels[rows])
-        }
-        return Double(wrong) / Double(max(test.count, 1))
-    }
-
-    func result(state: TrainingState, labeled: [Int], reference: ModelReference, dataset: any Dataset, backbone: any Backbone,
-                trainRows: Int, testRows: Int, initialWeights: String) -> RunResult {
-        let s = settings
-        let errors = state.testErrors
-        let best = errors.enumerated().min { $0.element < $1.element }
+    func result(_ run: FinetuneRun) -> RunResult {
+        let s = settings, state = run.state
         return RunResult(
-            runID: s.runID, method: s.method.rawValue, labels: labeled.count,
-            labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: s.recordedOptions,
-            epochs: s.epochs, finalTestError: errors.last ?? .nan, bestTestError: best?.element ?? .nan,
-            bestEpoch: (best?.offset ?? 0) + 1, validationChosenTestError: nil, testErrors: errors,
+            runID: s.runID, method: s.method.rawValue, labels: run.labeled.count,
+            labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: s.recordedOptions, epochs: s.epochs,
+            errors: ErrorHistory(test: state.testErrors, validation: run.validation.isEmpty ? nil : state.validationErrors),
             wallSeconds: state.wallSeconds, toolVersion: ToolVersion.current,
-            cache: ["model_id": reference.id, "weights_sha256": initialWeights, "dataset_id": dataset.id,
-                    "dataset_fingerprint": dataset.fingerprint, "token": backbone.family.imageTokenName,
-                    "feature_dim": "\(backbone.imageTokenDimension)", "path": s.cache ?? ""],
-            subsetFile: "subsets/seed-\(s.seed).json", trainRows: trainRows, testRows: testRows,
+            cache: ["model_id": run.reference.id, "weights_sha256": run.initialWeights, "dataset_id": run.dataset.id,
+                    "dataset_fingerprint": run.dataset.fingerprint, "token": run.backbone.family.imageTokenName,
+                    "feature_dim": "\(run.backbone.imageTokenDimension)", "path": s.cache ?? ""],
+            subsetFile: "subsets/seed-\(s.seed).json", trainRows: run.train.count, testRows: run.test.count,
             backbone: "finetune", timestamp: ISO8601DateFormatter().string(from: Date()))
     }
 }

@@ -1,6 +1,6 @@
 import CSDData
 import CSDFeatureStore
-import CSDProbe
+import CSDMethod
 import CSDTensor
 import Foundation
 

@@ -1,8 +1,9 @@
 import CSDAutograd
 import CSDBackbones
 import CSDNN
-import CSDProbe
+import CSDMethod
 import CSDSafetensors
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -27,7 +28,7 @@ enum TrainingCheckpoint {
         let parameters: [(key: String, variable: Variable)]
     }
 
-    static func write(root: URL, backbone: any Backbone, configJSON: Data, heads: Module, statistics: (mean: Tensor, std: Tensor),
+    static func write(root: URL, backbone: any Backbone, configJSON: Data, heads: Module, standardization: Standardization,
                       optimizers: [NamedOptimizer], state: TrainingState, keep: Int = 2) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
@@ -37,7 +38,7 @@ enum TrainingCheckpoint {
         try? fm.removeItem(at: temporary)
         try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
         try writeModelFolder(temporary, backbone: backbone, configJSON: configJSON)
-        try writeHeads(heads, statistics: statistics, to: temporary.appendingPathComponent(headsFile))
+        try writeHeads(heads, standardization: standardization, to: temporary.appendingPathComponent(headsFile))
         var entries: [SafetensorsEntry] = []
         for o in optimizers {
             for (key, p) in o.parameters {
@@ -72,9 +73,9 @@ enum TrainingCheckpoint {
     }
 
     /// The heads' weights with the statistics that standardise their input tokens.
-    static func writeHeads(_ heads: Module, statistics: (mean: Tensor, std: Tensor), to url: URL) throws {
+    static func writeHeads(_ heads: Module, standardization: Standardization, to url: URL) throws {
         try SafetensorsWriter.write(heads.stateDict().map { ($0.key, $0.tensor) }
-                                    + [("standardize.mean", statistics.mean), ("standardize.std", statistics.std)], to: url)
+                                    + [("standardize.mean", standardization.mean), ("standardize.std", standardization.std)], to: url)
     }
 
     /// The newest complete checkpoint folder, if any.
@@ -97,7 +98,7 @@ enum TrainingCheckpoint {
     }
 
     /// Loads heads, statistics and optimiser moments of `folder` into the live objects.
-    static func restore(_ folder: URL, heads: Module, optimizers: [NamedOptimizer]) throws -> (mean: Tensor, std: Tensor) {
+    static func restore(_ folder: URL, heads: Module, optimizers: [NamedOptimizer]) throws -> Standardization {
         let headsURL = folder.appendingPathComponent(headsFile)
         let file = try SafetensorsFile(url: headsURL)
         var state: [String: Tensor] = [:]
@@ -118,7 +119,7 @@ enum TrainingCheckpoint {
                 o.optimizer.setMoments(for: p, m: m, v: v, step: Int(step[0]))
             }
         }
-        return (mean, std)
+        return Standardization(mean: mean, std: std)
     }
 }
 

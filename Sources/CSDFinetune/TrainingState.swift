@@ -1,3 +1,4 @@
+import CSDMethod
 import CSDTensor
 
 /// Where a run stands between two optimiser steps: with the weights and the optimiser moments,
@@ -13,22 +14,14 @@ struct TrainingState: Codable {
     var epoch = 0
     /// Steps done in the current epoch.
     var stepInEpoch = 0
-    /// The current epoch's order of the unlabeled pool, and the cycling order of the labeled subset.
+    /// The current epoch's order of the unlabeled pool (positions in the pool), and where the
+    /// labeled batches are in their cycle through the subset.
     var poolOrder: [Int] = []
-    var labeledOrder: [Int] = []
-    var cursor = 0
+    var labeledCycle = LabeledCycle(order: [])
     var orderRNG: RandomStream.Snapshot
     var priorRNG: RandomStream.Snapshot
     var testErrors: [Double] = []
+    /// Validation errors after each epoch (empty without a validation subset).
+    var validationErrors: [Double] = []
     var wallSeconds = 0.0
-
-    /// The next labeled batch: the subset in the epoch's permuted order, cycled with a fresh
-    /// permutation when it runs out (as probe does).
-    mutating func nextLabeledBatch(_ size: Int, of labeled: [Int], rng: inout RandomStream) -> [Int] {
-        (0..<size).map { _ in
-            if cursor == labeledOrder.count { cursor = 0; labeledOrder = rng.permutation(labeled.count) }
-            cursor += 1
-            return labeled[labeledOrder[cursor - 1]]
-        }
-    }
 }

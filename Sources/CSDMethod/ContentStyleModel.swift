@@ -69,3 +69,19 @@ public final class ContentStyleModel: Module {
         (contentDiscriminator?.parameters ?? []) + (styleDiscriminator?.parameters ?? [])
     }
 }
+
+extension ContentStyleModel {
+    /// The encoder's and decoder's parameters at the heads' learning rate (`lr`), for the
+    /// generator optimiser (which, for finetune, also holds the backbone's group).
+    public func headsGroup(_ o: MethodOptions) -> ParameterGroup {
+        ParameterGroup(name: "heads", parameters: encoderParameters, learningRate: o.lr)
+    }
+
+    /// The discriminators' Adam (METHOD.md: `disc_lr`, betas 0.5 and 0.999), or nil when no
+    /// adversarial term is on (or for the supervised baseline's heads).
+    public func discriminatorOptimizer(_ o: MethodOptions) -> Adam? {
+        discriminatorParameters.isEmpty ? nil
+            : Adam(groups: [ParameterGroup(name: "discriminators", parameters: discriminatorParameters,
+                                           learningRate: o.discLR, beta1: 0.5, beta2: 0.999)])
+    }
+}

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Class-balanced, nested labeled subsets, reproducible from a seed in any language.
 ///
@@ -47,18 +46,40 @@ public enum LabelSubsets {
         return Array(sequence(labels: labels, classes: classes, seed: seed).prefix(n)).sorted()
     }
 
-    /// `<results>/subsets/seed-<s>.json`, the file every results row points to: the labeled
-    /// indices by requested label count ("all" = every row, stored empty). Entries already in the
-    /// file for other counts are kept, so runs of one seed can add to it.
-    public static func record(_ subsets: [String: [Int]], seed: Int, results directory: URL) throws {
-        let folder = directory.appendingPathComponent("subsets")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent("seed-\(seed).json")
-        var merged: [String: Any] = [:]
-        if let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let existing = object["subsets"] as? [String: Any] { merged = existing }
-        for (n, indices) in subsets { merged[n] = indices }
-        let object: [String: Any] = ["seed": seed, "note": "train-split indices; 'all' = every row", "subsets": merged]
-        try AtomicFile.replace(url, with: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+    /// The train rows split into a held-out validation subset of `perClass` rows of every class
+    /// (fewer where a class has fewer) and the rest, from which the labeled subsets and the
+    /// unlabeled pool are then drawn, so validation rows are never trained on. The validation
+    /// rows follow the same rule as the labeled subsets with the seed's keys salted (seed
+    /// s uses the sequence of seed s ^ validationSalt), so they differ from the labeled rows
+    /// a same-seed subset of the full split would pick. With `perClass` 0 the rest is every row.
+    public static func holdOut(labels: [Int], classes: Int, perClass: Int, seed: Int) -> (validation: [Int], rest: [Int]) {
+        guard perClass > 0 else { return ([], Array(labels.indices)) }
+        var taken = [Int](repeating: 0, count: classes)
+        var validation: [Int] = []
+        for i in sequence(labels: labels, classes: classes, seed: seed ^ validationSalt) where taken[labels[i]] < perClass {
+            taken[labels[i]] += 1
+            validation.append(i)
+        }
+        validation.sort()
+        var isValidation = [Bool](repeating: false, count: labels.count)
+        for i in validation { isValidation[i] = true }
+        return (validation, labels.indices.filter { !isValidation[$0] })
+    }
+
+    static let validationSalt = 0x5A11_DA7E
+
+    /// The default validation size (`--validation-per-class auto`): 10 rows per class, at most a
+    /// tenth of the train split. Semi-supervised evaluation stays realistic only with a small
+    /// validation set (a large one would be better spent as labels); 10 per class is enough to
+    /// rank a run's evaluations and costs 100 rows on a 10-class set.
+    public static func defaultValidationPerClass(trainRows: Int, classes: Int) -> Int {
+        min(10, trainRows / max(1, 10 * classes))
+    }
+
+    /// The labeled subset of size `n` (nil = all) drawn from `rows` only (train-split indices,
+    /// ascending), by the rule of `subset`.
+    public static func subset(of rows: [Int], labels: [Int], classes: Int, size n: Int?, seed: Int) -> [Int] {
+        let local = subset(labels: rows.map { labels[$0] }, classes: classes, size: n, seed: seed)
+        return local.map { rows[$0] }
     }
 }

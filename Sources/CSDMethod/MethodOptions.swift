@@ -25,8 +25,9 @@ public struct MethodOptions: Equatable, Sendable {
     public var discLR: Float = 1e-3
     public var unlabeledBatch = 256
     public var labeledBatch = 64
-    /// The k of the `knn` baseline (capped by the number of labeled samples).
-    public var knnK = 20
+    /// The k of the `knn` baseline (capped by the number of labeled samples); nil (`auto`):
+    /// chosen on the validation subset, or capped by the smallest labeled class count.
+    public var knnK: Int? = nil
 
     public init() {}
 
@@ -40,7 +41,7 @@ public struct MethodOptions: Equatable, Sendable {
          "reconstruction": reconstruction.rawValue, "decoder_content": decoderContent.rawValue,
          "class_prior": classPrior.rawValue, "disc_codes": discCodes.rawValue, "disc_steps": "\(discSteps)", "w_ce": "\(wCE)", "w_rec": "\(wRec)",
          "w_c": "\(wC)", "w_s": "\(wS)", "standardize": "\(standardize)", "lr": "\(lr)", "disc_lr": "\(discLR)",
-         "unlabeled_batch": "\(unlabeledBatch)", "labeled_batch": "\(labeledBatch)", "knn_k": "\(knnK)"]
+         "unlabeled_batch": "\(unlabeledBatch)", "labeled_batch": "\(labeledBatch)", "knn_k": knnK.map(String.init) ?? "auto"]
     }
 
     /// Sets one option from text, rejecting unknown names and bad values with a clear message.
@@ -81,7 +82,7 @@ public struct MethodOptions: Equatable, Sendable {
         case "disc_lr": discLR = try float(allowZero: false)
         case "unlabeled_batch": unlabeledBatch = try int()
         case "labeled_batch": labeledBatch = try int()
-        case "knn_k": knnK = try int()
+        case "knn_k": knnK = value == "auto" ? nil : try int()
         default:
             throw OptionError("unknown option '\(name)' (known: \(Self.names.joined(separator: ", ")))")
         }

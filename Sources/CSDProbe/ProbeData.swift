@@ -1,4 +1,5 @@
 import CSDFeatureStore
+import CSDMethod
 import CSDTensor
 import Foundation
 
@@ -12,7 +13,7 @@ public final class ProbeData: @unchecked Sendable {
     public let provenance: CacheProvenance
     public let url: URL
     /// Per-feature mean and standard deviation of the train split (population std, floored at 1e-6).
-    public let mean: Tensor, std: Tensor
+    public let standardization: Standardization
 
     public var dimension: Int { trainFeatures.shape[1] }
     public var classes: Int { classNames.count }
@@ -40,27 +41,11 @@ public final class ProbeData: @unchecked Sendable {
         where labels.contains(where: { $0 < 0 || $0 >= k }) {
             throw OptionError("\(url.path): split '\(name)' has labels outside 0..<\(k)")
         }
-        let (m, s) = Self.statistics(trainFeatures)
-        mean = m
-        std = s
+        standardization = Standardization(fitting: trainFeatures)
     }
 
-    /// Per-feature mean and population standard deviation (floored at 1e-6) of [N, D] rows.
-    public static func statistics(_ x: Tensor) -> (mean: Tensor, std: Tensor) {
-        let (n, d) = (x.shape[0], x.shape[1])
-        var mean = [Double](repeating: 0, count: d), sq = [Double](repeating: 0, count: d)
-        x.withUnsafeBufferPointer { p in
-            for i in 0..<n { for j in 0..<d { mean[j] += Double(p[i * d + j]) } }
-            for j in 0..<d { mean[j] /= Double(n) }
-            for i in 0..<n { for j in 0..<d { let c = Double(p[i * d + j]) - mean[j]; sq[j] += c * c } }
-        }
-        let std = sq.map { Float(max(($0 / Double(n)).squareRoot(), 1e-6)) }
-        return (Tensor(mean.map(Float.init), shape: [d]), Tensor(std, shape: [d]))
-    }
-
-    /// (x - mean) / std, or x unchanged.
+    /// Standardised rows (option `standardize`), or the rows unchanged.
     public func standardized(_ x: Tensor, _ on: Bool) -> Tensor {
-        guard on else { return x }
-        return Kernels.binary(DivOp.self, Kernels.binary(SubOp.self, x, mean), std)
+        on ? standardization.apply(x) : x
     }
 }

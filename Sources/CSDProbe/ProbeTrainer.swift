@@ -1,212 +1,123 @@
 import CSDAutograd
+import CSDMethod
+import CSDResults
 import CSDNN
 import CSDTensor
 import Foundation
 
-/// The methods a probe sweep compares.
-public enum ProbeMethod: String, Sendable, CaseIterable {
-    /// The content-style objective of METHOD.md.
-    case csd
-    /// The same encoder's content head trained with CE on the labeled subset only.
-    case supervised
-    /// Multinomial logistic regression on the (standardised) tokens.
-    case linear
-    /// Cosine k-nearest neighbours over the labeled subset.
-    case knn
-}
-
 /// One cell of a sweep.
 public struct RunSpec: Sendable {
-    public var method: ProbeMethod
-    /// Labeled samples, nil for all of the train split.
+    public var method: TrainingMethod
+    /// Labeled samples, nil for all of the train split (less the validation rows).
     public var labels: Int?
     public var seed: Int
     public var options: MethodOptions
     public var epochs: Int
+    /// Labeled train rows per class held out for validation (0: none).
+    public var validationPerClass: Int
 
-    public init(method: ProbeMethod, labels: Int?, seed: Int, options: MethodOptions, epochs: Int) {
+    public init(method: TrainingMethod, labels: Int?, seed: Int, options: MethodOptions, epochs: Int,
+                validationPerClass: Int = 0) {
         self.method = method; self.labels = labels; self.seed = seed; self.options = options; self.epochs = epochs
+        self.validationPerClass = validationPerClass
     }
 
     /// The cell's key in results.jsonl.
     public var runID: String {
         ([method.rawValue, "n=\(labels.map(String.init) ?? "all")", "seed=\(seed)", "epochs=\(epochs)"]
+            + (validationPerClass > 0 ? ["val=\(validationPerClass)"] : [])
             + (method == .knn ? options.nonDefault.filter { $0.hasPrefix("knn_k=") || $0.hasPrefix("standardize=") }
                               : options.nonDefault)).joined(separator: "|")
     }
 }
 
-/// Trains one run on cached tokens and evaluates the test error after every epoch.
+/// Trains one run on cached tokens and evaluates the test (and validation) error after every
+/// epoch. The csd and supervised steps are `TrainingStep`, the one finetune runs.
 public enum ProbeTrainer {
     public struct Outcome: Sendable {
-        public let testErrors: [Double]
+        /// Test (and validation) errors after each evaluation.
+        public let errors: ErrorHistory
         public let labeledIndices: [Int]
+        /// The kNN baseline's k, when the run chose it.
+        public let chosenK: Int?
     }
 
     /// `threads` is consulted before every step: a sweep hands the cores of finished lanes to the
     /// runs still going.
     public static func run(_ spec: RunSpec, data: ProbeData, threads: () -> Int = { Threads.count }) -> Outcome {
-        let o = spec.options
-        let labeled = LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: spec.labels, seed: spec.seed)
+        let o = spec.options, k = data.classes
+        let (validation, rest) = LabelSubsets.holdOut(labels: data.trainLabels, classes: k, perClass: spec.validationPerClass,
+                                                      seed: spec.seed)
+        let labeled = LabelSubsets.subset(of: rest, labels: data.trainLabels, classes: k, size: spec.labels, seed: spec.seed)
         // The tokens stay as loaded, shared by every run of a sweep; batches and test chunks are
         // standardised as they are gathered, so a run holds no copy of the split.
-        let on = o.standardize
-        func batch(_ rows: [Int]) -> Tensor { data.standardized(Kernels.gatherRows(data.trainFeatures, rows), on) }
+        func batch(_ rows: [Int]) -> Tensor { data.standardized(Kernels.gatherRows(data.trainFeatures, rows), o.standardize) }
         if spec.method == .knn {
-            return Outcome(testErrors: [knnError(bank: batch(labeled), labels: data.trainLabels, labeled: labeled,
-                                                 test: data.standardized(data.testFeatures, on),
-                                                 testLabels: data.testLabels, k: o.knnK)],
-                           labeledIndices: labeled)
+            return KNearestNeighbours.run(data: data, bank: labeled, validation: validation, options: o) { batch($0) }
         }
-        var initRNG = RandomStream(seed: UInt64(spec.seed), stream: 1)
-        var orderRNG = RandomStream(seed: UInt64(spec.seed), stream: 2)
-        var priorRNG = RandomStream(seed: UInt64(spec.seed), stream: 3)
-        let d = data.dimension, k = data.classes
-        let pool = data.trainLabels.count
-        let stepsPerEpoch = (pool + o.unlabeledBatch - 1) / o.unlabeledBatch
+        var initRNG = RandomStream(seed: spec.seed, .initialisation)
+        var orderRNG = RandomStream(seed: spec.seed, .order)
+        var priorRNG = RandomStream(seed: spec.seed, .prior)
+        let stepsPerEpoch = (rest.count + o.unlabeledBatch - 1) / o.unlabeledBatch
         let labeledBatch = min(labeled.count, o.labeledBatch)
 
-        let model: ContentStyleModel?
-        let evaluate: (Variable) -> Variable
-        let generatorOptimizer: Adam
-        var discriminatorOptimizer: Adam? = nil
-        switch spec.method {
-        case .linear:
-            let layer = Linear(d, k, rng: &initRNG)
-            model = nil
-            evaluate = { layer($0) }
-            generatorOptimizer = Adam(groups: [ParameterGroup(name: "linear", parameters: layer.parameters, learningRate: o.lr)])
-        default:
-            let m = ContentStyleModel(dimension: d, classes: k, options: o, supervisedOnly: spec.method == .supervised,
-                                      rng: &initRNG)
-            model = m
-            evaluate = { m.encode($0).logits }
-            generatorOptimizer = Adam(groups: [ParameterGroup(name: "encoder-decoder", parameters: m.encoderParameters,
-                                                              learningRate: o.lr)])
-            if spec.method == .csd && !m.discriminatorParameters.isEmpty {
-                discriminatorOptimizer = Adam(groups: [ParameterGroup(name: "discriminators", parameters: m.discriminatorParameters,
-                                                                      learningRate: o.discLR, beta1: 0.5, beta2: 0.999)])
-            }
+        let (step, logits) = makeStep(spec, dimension: data.dimension, classes: k, rng: &initRNG) {
+            Variable(batch($0))
         }
         let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { data.trainLabels[$0] }, classes: k)
+        let validationTokens = validation.isEmpty ? nil : Kernels.gatherRows(data.trainFeatures, validation)
+        let validationLabels = validation.map { data.trainLabels[$0] }
 
-        var errors: [Double] = []
+        var errors = ErrorHistory(test: [], validation: validation.isEmpty ? nil : [])
         for _ in 0..<spec.epochs {
-            let poolOrder = orderRNG.permutation(pool)
-            var labeledOrder = orderRNG.permutation(labeled.count)
-            var cursor = 0
-            for step in 0..<stepsPerEpoch { Threads.withLimit(threads()) {
-                // Labeled batch: the epoch's permutation of the subset, cycled.
-                var lb: [Int] = []
-                for _ in 0..<labeledBatch {
-                    if cursor == labeledOrder.count { cursor = 0; labeledOrder = orderRNG.permutation(labeled.count) }
-                    lb.append(labeled[labeledOrder[cursor]])
-                    cursor += 1
-                }
-                let yl = lb.map { data.trainLabels[$0] }
-                if spec.method == .csd, let model {
-                    let ub = Array(poolOrder[(step * o.unlabeledBatch)..<min(pool, (step + 1) * o.unlabeledBatch)])
-                    let x = Variable(batch(lb + ub))
-                    // The generator step trains E and G only: the discriminators pass gradients
-                    // through but compute none for their own weights.
-                    for p in model.discriminatorParameters { p.requiresGrad = false }
-                    let terms = ContentStyleObjective.generatorLoss(model: model, x: x, labels: yl, options: o)
-                    model.zeroGrad()
-                    terms.total.backward()
-                    generatorOptimizer.step()
-                    for p in model.discriminatorParameters { p.requiresGrad = true }
-                    if let discriminatorOptimizer {
-                        // The discriminators see the codes of the updated encoder (as the reference
-                        // does), or with disc_codes=step those of the generator step's forward.
-                        let fresh = o.discCodes == .step ? (terms.probabilities, terms.style) : model.codes(x.value)
-                        ContentStyleObjective.trainDiscriminators(
-                            model: model, optimizer: discriminatorOptimizer, probabilities: fresh.0, style: fresh.1,
-                            prior: prior, steps: o.discSteps, rng: &priorRNG)
-                    }
-                } else {
-                    let logits = evaluate(Variable(batch(lb)))
-                    let loss = softmaxCrossEntropy(logits, labels: yl)
-                    generatorOptimizer.zeroGrad()
-                    loss.backward()
-                    generatorOptimizer.step()
-                }
+            let poolOrder = orderRNG.permutation(rest.count)
+            var cycle = LabeledCycle(order: orderRNG.permutation(labeled.count))
+            for step_ in 0..<stepsPerEpoch { Threads.withLimit(threads()) {
+                let lb = cycle.next(labeledBatch, of: labeled, rng: &orderRNG)
+                let ub = spec.method == .csd
+                    ? poolOrder[(step_ * o.unlabeledBatch)..<min(rest.count, (step_ + 1) * o.unlabeledBatch)].map { rest[$0] } : []
+                // Tokens from a cache cannot fail to load.
+                _ = try! step.run(labeled: lb, labels: lb.map { data.trainLabels[$0] }, unlabeled: ub, prior: prior,
+                                  priorRNG: &priorRNG)
             } }
-            errors.append(Threads.withLimit(threads()) { testError(evaluate, test: data.testFeatures, labels: data.testLabels) {
-                data.standardized($0, on)
-            } })
-        }
-        return Outcome(testErrors: errors, labeledIndices: labeled)
-    }
-
-    /// Rows of [n, K] logits whose argmax (the first, on ties) is not the label.
-    public static func misclassified(logits: Tensor, labels: ArraySlice<Int>) -> Int {
-        let k = logits.shape[1]
-        precondition(logits.shape[0] == labels.count, "\(logits.shape[0]) rows of logits for \(labels.count) labels")
-        var wrong = 0
-        logits.withUnsafeBufferPointer { p in
-            for (i, label) in labels.enumerated() {
-                var best = 0
-                for c in 1..<k where p[i * k + c] > p[i * k + best] { best = c }
-                if best != label { wrong += 1 }
-            }
-        }
-        return wrong
-    }
-
-    /// 1 - accuracy of argmax logits, evaluated without a graph in chunks.
-    static func testError(_ evaluate: (Variable) -> Variable, test: Tensor, labels: [Int],
-                          prepare: (Tensor) -> Tensor) -> Double {
-        let n = test.shape[0]
-        var wrong = 0
-        GradMode.withoutGradients {
-            for start in stride(from: 0, to: n, by: 4096) {
-                let end = min(n, start + 4096)
-                let logits = evaluate(Variable(prepare(Kernels.slice(test, axis: 0, range: start..<end)))).value
-                wrong += misclassified(logits: logits, labels: labels[start..<end])
-            }
-        }
-        return Double(wrong) / Double(max(n, 1))
-    }
-
-    /// Cosine k-NN: majority vote of the k most similar labeled tokens; ties go to the class
-    /// with the larger summed similarity, then the smaller label.
-    /// `bank`: the labeled rows (in `labeled` order), already standardised like `test`.
-    static func knnError(bank rows: Tensor, labels: [Int], labeled: [Int], test: Tensor, testLabels: [Int], k kMax: Int) -> Double {
-        let bank = normalizedRows(rows)
-        let queries = normalizedRows(test)
-        let k = min(kMax, labeled.count)
-        let classes = (labels.max() ?? 0) + 1
-        let n = test.shape[0]
-        var wrong = 0
-        for start in stride(from: 0, to: n, by: 2048) {
-            let q = Kernels.slice(queries, axis: 0, range: start..<min(n, start + 2048))
-            let sims = q.matmul(bank, transposeOther: true)
-            let m = labeled.count
-            sims.withUnsafeBufferPointer { p in
-                for i in 0..<q.shape[0] {
-                    let row = Array(p[(i * m)..<((i + 1) * m)])
-                    let top = row.indices.sorted { (row[$0], -$0) > (row[$1], -$1) }.prefix(k)
-                    var votes = [Int](repeating: 0, count: classes), score = [Float](repeating: 0, count: classes)
-                    for j in top { votes[labels[labeled[j]]] += 1; score[labels[labeled[j]]] += row[j] }
-                    let best = (0..<classes).max { (votes[$0], score[$0], -$0) < (votes[$1], score[$1], -$1) }!
-                    if best != testLabels[start + i] { wrong += 1 }
+            Threads.withLimit(threads()) {
+                errors.test.append(errorRate(logits, data.testFeatures, data.testLabels, data: data, standardize: o.standardize))
+                if let validationTokens {
+                    errors.validation?.append(errorRate(logits, validationTokens, validationLabels, data: data,
+                                                        standardize: o.standardize))
                 }
             }
         }
-        return Double(wrong) / Double(max(n, 1))
+        return Outcome(errors: errors, labeledIndices: labeled, chosenK: nil)
     }
 
-    static func normalizedRows(_ x: Tensor) -> Tensor {
-        let (n, d) = (x.shape[0], x.shape[1])
-        var out = x.copy()
-        out.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                var s: Float = 0
-                for j in 0..<d { s += p[i * d + j] * p[i * d + j] }
-                let inv = 1 / max(s.squareRoot(), 1e-8)
-                for j in 0..<d { p[i * d + j] *= inv }
-            }
+    /// The training step of a csd, supervised or linear run and the logits it trains, with
+    /// heads initialised from `rng`.
+    static func makeStep(_ spec: RunSpec, dimension d: Int, classes k: Int, rng: inout RandomStream,
+                         tokens: @escaping ([Int]) -> Variable) -> (TrainingStep, (Variable) -> Variable) {
+        let o = spec.options
+        switch spec.method {
+        case .linear:
+            let layer = Linear(d, k, rng: &rng)
+            let generator = Adam(groups: [ParameterGroup(name: "linear", parameters: layer.parameters, learningRate: o.lr)])
+            let logits: (Variable) -> Variable = { layer($0) }
+            return (TrainingStep(objective: .crossEntropy(logits: logits), options: o, generator: generator,
+                                 discriminator: nil, tokens: tokens), logits)
+        default:
+            let heads = ContentStyleModel(dimension: d, classes: k, options: o, supervisedOnly: spec.method == .supervised,
+                                          rng: &rng)
+            let logits: (Variable) -> Variable = { heads.encode($0).logits }
+            let objective: TrainingStep.Objective = spec.method == .csd ? .contentStyle(heads) : .crossEntropy(logits: logits)
+            return (TrainingStep(objective: objective, options: o, generator: Adam(groups: [heads.headsGroup(o)]),
+                                 discriminator: heads.discriminatorOptimizer(o), tokens: tokens), logits)
         }
-        return out
+    }
+
+    /// 1 - accuracy of argmax logits over cached rows, evaluated without a graph in chunks.
+    static func errorRate(_ logits: (Variable) -> Variable, _ features: Tensor, _ labels: [Int], data: ProbeData,
+                          standardize: Bool) -> Double {
+        Evaluation.errorRate(count: features.shape[0], labels: labels, chunk: 4096) { rows in
+            logits(Variable(data.standardized(Kernels.slice(features, axis: 0, range: rows), standardize))).value
+        }
     }
 }

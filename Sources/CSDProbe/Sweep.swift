@@ -1,4 +1,7 @@
 import CSDFeatureStore
+import CSDMethod
+import CSDResults
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -6,24 +9,29 @@ import Foundation
 /// per core, each single-threaded: small heads use a core better alone than split in two),
 /// resumable (finished cells in results.jsonl are skipped) and shardable across machines.
 public struct SweepPlan: Sendable {
-    public var methods: [ProbeMethod]
+    public var methods: [TrainingMethod]
     /// nil = all labels.
     public var labels: [Int?]
     public var seeds: [Int]
     public var epochs: Int
     public var options: MethodOptions
+    /// Labeled train rows per class held out for validation (0: none); see `LabelSubsets.holdOut`.
+    public var validationPerClass: Int
     /// 0-based shard and count: this process runs every `count`-th cell.
     public var shard: (index: Int, count: Int)?
 
-    public init(methods: [ProbeMethod], labels: [Int?], seeds: [Int], epochs: Int, options: MethodOptions) {
+    public init(methods: [TrainingMethod], labels: [Int?], seeds: [Int], epochs: Int, options: MethodOptions,
+                validationPerClass: Int = 0) {
         self.methods = methods; self.labels = labels; self.seeds = seeds; self.epochs = epochs; self.options = options
+        self.validationPerClass = validationPerClass
     }
 
     /// Every cell, in a stable order (methods, then label counts, then seeds); kNN has no epochs.
     public var cells: [RunSpec] {
         var out: [RunSpec] = []
         for m in methods { for n in labels { for s in seeds {
-            out.append(RunSpec(method: m, labels: n, seed: s, options: options, epochs: m == .knn ? 0 : epochs))
+            out.append(RunSpec(method: m, labels: n, seed: s, options: options, epochs: m == .knn ? 0 : epochs,
+                               validationPerClass: validationPerClass))
         } } }
         guard let shard else { return out }
         return out.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
@@ -40,8 +48,11 @@ public final class SweepRunner {
     /// Checks the plan against the data before any training: a label count larger than the
     /// train split is refused.
     public init(data: ProbeData, plan: SweepPlan, directory: URL, parallelRuns: Int) throws {
-        for case let n? in plan.labels where n > data.trainLabels.count || n < 1 {
-            throw OptionError("--labels \(n): the train split has \(data.trainLabels.count) samples")
+        let held = LabelSubsets.holdOut(labels: data.trainLabels, classes: data.classes,
+                                        perClass: plan.validationPerClass, seed: 0).validation.count
+        for case let n? in plan.labels where n > data.trainLabels.count - held || n < 1 {
+            throw OptionError("--labels \(n): the train split has \(data.trainLabels.count) samples"
+                              + (held > 0 ? ", \(held) of them held out for validation" : ""))
         }
         for case let n? in plan.labels where n < data.classes {
             throw OptionError("--labels \(n): fewer labels than the \(data.classes) classes (class-balanced subsets need at least one per class)")
@@ -60,7 +71,7 @@ public final class SweepRunner {
         let finished = try store.finishedRunIDs()
         // Longest first (csd trains four networks, the baselines one), so that short runs fill
         // the lanes at the end.
-        let cost: [ProbeMethod: Int] = [.csd: 0, .supervised: 1, .linear: 2, .knn: 3]
+        let cost: [TrainingMethod: Int] = [.csd: 0, .supervised: 1, .linear: 2, .knn: 3]
         let todo = plan.cells.filter { !finished.contains($0.runID) }
             .enumerated().sorted { (cost[$0.element.method]!, $0.offset) < (cost[$1.element.method]!, $1.offset) }.map(\.element)
         try writeSubsets()
@@ -108,16 +119,14 @@ public final class SweepRunner {
     }
 
     func makeResult(_ spec: RunSpec, _ outcome: ProbeTrainer.Outcome, seconds: Double) -> RunResult {
-        let errors = outcome.testErrors
-        let best = errors.enumerated().min { $0.element < $1.element }
         var options = spec.options.values
-        options["method"] = nil
+        if let k = outcome.chosenK { options["knn_k_used"] = "\(k)" }
+        if spec.validationPerClass > 0 { options["validation_per_class"] = "\(spec.validationPerClass)" }
         let p = data.provenance
         return RunResult(
             runID: spec.runID, method: spec.method.rawValue, labels: outcome.labeledIndices.count,
-            labelsRequested: spec.labels.map(String.init) ?? "all", seed: spec.seed, options: options,
-            epochs: spec.epochs, finalTestError: errors.last ?? .nan, bestTestError: best?.element ?? .nan,
-            bestEpoch: (best?.offset ?? 0) + 1, validationChosenTestError: nil, testErrors: errors,
+            labelsRequested: spec.labels.map(String.init) ?? "all", seed: spec.seed, options: options, epochs: spec.epochs,
+            errors: outcome.errors,
             wallSeconds: seconds, toolVersion: ToolVersion.current,
             cache: ["path": data.url.path, "model_id": p.modelID, "dataset_id": p.datasetID, "token": p.token,
                     "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue],
@@ -128,12 +137,15 @@ public final class SweepRunner {
     /// subsets/seed-<s>.json: the labeled indices of every label count of the grid.
     func writeSubsets() throws {
         for seed in plan.seeds {
+            let (validation, rest) = LabelSubsets.holdOut(labels: data.trainLabels, classes: data.classes,
+                                                          perClass: plan.validationPerClass, seed: seed)
             var subsets: [String: [Int]] = [:]
             for n in plan.labels {
-                subsets[n.map(String.init) ?? "all"] = n == nil ? [] :
-                    LabelSubsets.subset(labels: data.trainLabels, classes: data.classes, size: n, seed: seed)
+                subsets[n.map(String.init) ?? "all"] = n == nil ? (validation.isEmpty ? [] : rest) :
+                    LabelSubsets.subset(of: rest, labels: data.trainLabels, classes: data.classes, size: n, seed: seed)
             }
-            try LabelSubsets.record(subsets, seed: seed, results: directory)
+            if !validation.isEmpty { subsets["validation"] = validation }
+            try SubsetFiles.record(subsets, seed: seed, results: directory)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 
 /// Joins the results of several sweep folders (shards of one sweep run by different jobs, or a

@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 
 /// Writes the human-facing views of a sweep next to its results.jsonl: `results.csv`,

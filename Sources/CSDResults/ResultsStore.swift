@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -27,11 +28,11 @@ public struct ResultsStore: Sendable {
         line.append(0x0A)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let fd = open(fileURL.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ResultsStoreError.system("open", fileURL.path, errno) }
+        guard fd >= 0 else { throw SystemCallError("open", fileURL.path, errno) }
         defer { close(fd) }
         // Serialises writers (parallel workers sharing one folder): the repair below and the
         // append must not interleave with another process's.
-        guard flock(fd, LOCK_EX) == 0 else { throw ResultsStoreError.system("flock", fileURL.path, errno) }
+        guard flock(fd, LOCK_EX) == 0 else { throw SystemCallError("flock", fileURL.path, errno) }
         defer { flock(fd, LOCK_UN) }
         try repairTornTail(fd)
         try line.withUnsafeBytes { raw in
@@ -42,12 +43,12 @@ public struct ResultsStore: Sendable {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw ResultsStoreError.system("write", fileURL.path, errno)
+                    throw SystemCallError("write", fileURL.path, errno)
                 }
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw ResultsStoreError.system("fsync", fileURL.path, errno) }
+        guard fsync(fd) == 0 else { throw SystemCallError("fsync", fileURL.path, errno) }
     }
 
     /// Every readable row, in file order, with what had to be skipped. A missing file reads as
@@ -115,7 +116,7 @@ public struct ResultsStore: Sendable {
         let size = lseek(fd, 0, SEEK_END)
         guard size > 0 else { return }
         var last: UInt8 = 0
-        guard pread(fd, &last, 1, size - 1) == 1 else { throw ResultsStoreError.system("pread", fileURL.path, errno) }
+        guard pread(fd, &last, 1, size - 1) == 1 else { throw SystemCallError("pread", fileURL.path, errno) }
         if last == 0x0A { return }
         // Read back to the previous newline (a row is a few kB, so this is cheap).
         var tailStart = size
@@ -125,7 +126,7 @@ public struct ResultsStore: Sendable {
             let from = max(0, tailStart - off_t(chunk.count))
             let count = Int(tailStart - from)
             guard pread(fd, &chunk, count, from) == count else {
-                throw ResultsStoreError.system("pread", fileURL.path, errno)
+                throw SystemCallError("pread", fileURL.path, errno)
             }
             for i in stride(from: count - 1, through: 0, by: -1) where chunk[i] == 0x0A {
                 tail.insert(contentsOf: chunk[(i + 1)..<count], at: 0)
@@ -137,9 +138,9 @@ public struct ResultsStore: Sendable {
         }
         if Self.decode(Data(tail)) != nil {
             var newline: UInt8 = 0x0A
-            guard write(fd, &newline, 1) == 1 else { throw ResultsStoreError.system("write", fileURL.path, errno) }
+            guard write(fd, &newline, 1) == 1 else { throw SystemCallError("write", fileURL.path, errno) }
         } else {
-            guard ftruncate(fd, tailStart) == 0 else { throw ResultsStoreError.system("ftruncate", fileURL.path, errno) }
+            guard ftruncate(fd, tailStart) == 0 else { throw SystemCallError("ftruncate", fileURL.path, errno) }
         }
     }
 }

@@ -22,10 +22,13 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// Lowest test error over the evaluations (the paper's figures plot this).
     public var bestTestError: Double
     public var bestEpoch: Int
-    /// Test error at the evaluation a validation split chose, when the cache has one.
+    /// Test error at the evaluation with the lowest validation error (the first, on ties), when
+    /// the run held out a validation subset.
     public var validationChosenTestError: Double?
     /// Test error after each epoch.
     public var testErrors: [Double]
+    /// Validation error at each evaluation (the held-out labeled subset), when there is one.
+    public var validationErrors: [Double]?
     public var wallSeconds: Double
     public var toolVersion: String
     /// Which cache (path and provenance fields) the run read.
@@ -42,6 +45,7 @@ public struct RunResult: Codable, Equatable, Sendable {
         case runID = "run_id", method, labels, labelsRequested = "labels_requested", seed, options, epochs
         case finalTestError = "final_test_error", bestTestError = "best_test_error", bestEpoch = "best_epoch"
         case validationChosenTestError = "validation_chosen_test_error", testErrors = "test_errors"
+        case validationErrors = "validation_errors"
         case wallSeconds = "wall_seconds", toolVersion = "tool_version", cache, subsetFile = "subset_file"
         case trainRows = "train_rows", testRows = "test_rows", backbone, timestamp
     }
@@ -58,5 +62,44 @@ public struct RunResult: Codable, Equatable, Sendable {
         self.wallSeconds = wallSeconds; self.toolVersion = toolVersion; self.cache = cache
         self.subsetFile = subsetFile; self.trainRows = trainRows; self.testRows = testRows
         self.backbone = backbone; self.timestamp = timestamp
+    }
+
+    /// A row whose error fields follow METHOD.md's conventions from the run's evaluations.
+    public init(runID: String, method: String, labels: Int, labelsRequested: String, seed: Int,
+                options: [String: String], epochs: Int, errors: ErrorHistory, wallSeconds: Double,
+                toolVersion: String, cache: [String: String], subsetFile: String, trainRows: Int, testRows: Int,
+                backbone: String, timestamp: String) {
+        self.init(runID: runID, method: method, labels: labels, labelsRequested: labelsRequested, seed: seed,
+                  options: options, epochs: epochs, finalTestError: errors.final, bestTestError: errors.best.error,
+                  bestEpoch: errors.best.evaluation, validationChosenTestError: errors.validationChosen,
+                  testErrors: errors.test, wallSeconds: wallSeconds, toolVersion: toolVersion, cache: cache,
+                  subsetFile: subsetFile, trainRows: trainRows, testRows: testRows, backbone: backbone, timestamp: timestamp)
+        validationErrors = errors.validation
+    }
+}
+
+/// A run's evaluations (test error, and validation error where a subset is held out) and the
+/// three errors METHOD.md reports from them: final, best, and validation-chosen.
+public struct ErrorHistory: Sendable, Equatable {
+    public var test: [Double]
+    public var validation: [Double]?
+
+    public init(test: [Double], validation: [Double]? = nil) {
+        self.test = test; self.validation = validation
+    }
+
+    public var final: Double { test.last ?? .nan }
+
+    /// The lowest test error and its evaluation (1-based; the first, on ties).
+    public var best: (error: Double, evaluation: Int) {
+        guard let best = test.enumerated().min(by: { $0.element < $1.element }) else { return (.nan, 1) }
+        return (best.element, best.offset + 1)
+    }
+
+    /// The test error at the evaluation with the lowest validation error (the first, on ties).
+    public var validationChosen: Double? {
+        guard let validation, validation.count == test.count,
+              let chosen = validation.enumerated().min(by: { $0.element < $1.element }) else { return nil }
+        return test[chosen.offset]
     }
 }

@@ -13,7 +13,7 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ResultsStoreError.system("open", temporary.path, errno) }
+        guard fd >= 0 else { throw SystemCallError("open", temporary.path, errno) }
         var closed = false
         defer { if !closed { close(fd); unlink(temporary.path) } }
         try data.withUnsafeBytes { raw in
@@ -22,18 +22,18 @@ public enum AtomicFile {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw ResultsStoreError.system("write", temporary.path, errno)
+                    throw SystemCallError("write", temporary.path, errno)
                 }
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw ResultsStoreError.system("fsync", temporary.path, errno) }
+        guard fsync(fd) == 0 else { throw SystemCallError("fsync", temporary.path, errno) }
         close(fd)
         closed = true
         guard rename(temporary.path, url.path) == 0 else {
             let code = errno
             unlink(temporary.path)
-            throw ResultsStoreError.system("rename", url.path, code)
+            throw SystemCallError("rename", url.path, code)
         }
         let dir = open(folder.path, O_RDONLY | O_CLOEXEC)
         if dir >= 0 { _ = fsync(dir); close(dir) }

@@ -5,14 +5,15 @@ import Glibc
 import Darwin
 #endif
 
-/// A failing system call while reading or writing a results file.
-public enum ResultsStoreError: Error, CustomStringConvertible {
-    case system(String, String, Int32)
+/// A failing system call on a file: the call, the path and errno's message.
+public struct SystemCallError: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public let path: String
+    public let code: Int32
 
-    public var description: String {
-        switch self {
-        case let .system(call, path, code):
-            return "\(call) \(path): \(String(cString: strerror(code)))"
-        }
+    public init(_ call: String, _ path: String, _ code: Int32 = errno) {
+        self.call = call; self.path = path; self.code = code
     }
+
+    public var description: String { "\(call) \(path): \(String(cString: strerror(code)))" }
 }

@@ -1,6 +1,8 @@
 import CSDCLI
+import CSDData
+import CSDExtract
 import CSDFinetune
-import CSDProbe
+import CSDMethod
 import CSDTensor
 import Foundation
 
@@ -46,6 +48,8 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Input size (default: as extract).") var imageSize: Int?
     @Option(help: "Only the first N rows of the train and test splits (quick trials).") var limit: Int?
     @Option(name: .customLong("write-cache"), help: "After training, write the fine-tuned backbone's train and test tokens to this extract-format cache.") var writeCache: String?
+    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, as probe's (0: none). [auto: 10, at most a tenth of the train split]")
+    var validationPerClass: String = "auto"
     @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
     @Option(help: "Output folder.") var out: String
     @Argument(help: "Method options as name=value.") var settings: [String] = []
@@ -54,7 +58,7 @@ struct Finetune: ParsableCommand {
 
     func resolved() throws -> FinetuneSettings {
         var s = FinetuneSettings(model: model, dataset: dataset, output: URL(fileURLWithPath: out))
-        guard let m = ProbeMethod(rawValue: method) else { throw ValidationError("--method must be csd or supervised, got '\(method)'") }
+        guard let m = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be csd or supervised, got '\(method)'") }
         s.method = m
         if labels != "all" {
             guard let n = Int(labels), n > 0 else { throw ValidationError("--labels: '\(labels)' is not a positive count or all") }
@@ -70,7 +74,6 @@ struct Finetune: ParsableCommand {
         s.cache = cache
         s.imageSize = imageSize
         s.limit = limit
-        s.writeCache = writeCache.map { URL(fileURLWithPath: $0) }
         s.stopAfterSteps = stopAfter
         do {
             for setting in settings {
@@ -80,6 +83,12 @@ struct Finetune: ParsableCommand {
             }
             if let headLR { try s.set("lr", "\(headLR)") }
             if let batchSize { try s.set("unlabeled_batch", "\(batchSize)") }
+            if validationPerClass != "auto" {
+                guard let v = Int(validationPerClass), v >= 0 else {
+                    throw ValidationError("--validation-per-class: '\(validationPerClass)' is not auto or a count >= 0")
+                }
+                s.validationPerClass = v
+            }
             try s.validate()
         } catch let error as OptionError { throw ValidationError(error.description) }
         return s
@@ -90,7 +99,10 @@ struct Finetune: ParsableCommand {
     func run() throws {
         threading.apply()
         let logger = logging.bootstrap(label: "finetune")
-        let s = try resolved()
+        var s = try resolved()
+        if validationPerClass == "auto" {
+            s.validationPerClass = try Self.defaultValidationPerClass(s)
+        }
         var progress: ProgressReporter?
         let trainer = FinetuneTrainer(settings: s, logger: logger) { r in
             if progress == nil {
@@ -99,6 +111,12 @@ struct Finetune: ParsableCommand {
             }
             progress?.advance(by: 1)
             logger.debug("step \(r.step): loss \(r.loss) (ce \(r.ce), rec \(r.reconstruction), adv \(r.adversarialContent)/\(r.adversarialStyle), disc \(r.discriminator)), \(String(format: "%.2f", r.seconds)) s, peak \(Int(r.peakMemoryMiB)) MiB")
+        }
+        // extract's pipeline on the fine-tuned model, before the result row (a run killed while
+        // writing resumes it).
+        trainer.exportTokens = writeCache.map {
+            Extractor.tokenExport(dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: URL(fileURLWithPath: $0),
+                                  imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch, logger: logger)
         }
         let row = try trainer.run()
         progress?.finish()
@@ -110,6 +128,15 @@ struct Finetune: ParsableCommand {
         print(try String(contentsOf: s.output.appendingPathComponent("summary.md"), encoding: .utf8))
         print("test error after each epoch: \(row.testErrors.map { String(format: "%.4f", $0) }.joined(separator: ", "))")
         print("results: \(s.output.appendingPathComponent("results.jsonl").path); fine-tuned backbone: \(s.runFolder.appendingPathComponent("backbone").path)")
+    }
+}
+
+extension Finetune {
+    /// `auto`: probe's default for the train split's size.
+    static func defaultValidationPerClass(_ s: FinetuneSettings) throws -> Int {
+        let split = try DatasetRegistry.open(s.dataset).split(s.trainSplit)
+        let rows = min(try split.labels().count, s.limit ?? .max)
+        return LabelSubsets.defaultValidationPerClass(trainRows: rows, classes: split.classNames.count)
     }
 }
 

@@ -1,5 +1,7 @@
 import CSDCLI
+import CSDMethod
 import CSDProbe
+import CSDResults
 import CSDTensor
 import Foundation
 
@@ -23,8 +25,9 @@ struct Sweep: ParsableCommand {
         disc_codes [updated|step] (the codes the discriminators train on: the updated encoder's, or the \
         generator step's, one encoder forward less), disc_steps [1], \
         w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], standardize [true], lr [0.001], disc_lr [0.001], \
-        unlabeled_batch [256], labeled_batch [64], knn_k [20]. A restarted sweep skips the runs \
-        already in <out>/results.jsonl.
+        unlabeled_batch [256], labeled_batch [64], knn_k [auto: chosen on the validation subset from \
+        1, 3, 5, 10, 20, 50, or without one capped by the smallest labeled class count]. A restarted \
+        sweep skips the runs already in <out>/results.jsonl.
         """)
 
     @Option(help: "A TOML file with any of the settings below (cache, methods, labels, seeds, epochs, parallel, shard, out) and an [options] table; command-line values win.")
@@ -36,6 +39,8 @@ struct Sweep: ParsableCommand {
     @Option(help: "Passes over the unlabeled pool per run. [30]") var epochs: Int?
     @Option(help: "Runs trained at the same time (default: one per thread).") var parallel: Int?
     @Option(help: "Run every n-th cell only: shard k of n (1-based); join with `probe merge`.") var shard: String?
+    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, disjoint from every labeled subset and the unlabeled pool; 0 for none. [auto: 10, at most a tenth of the train split]")
+    var validationPerClass: String?
     @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String?
     @Argument(help: "Method options as name=value.") var settings: [String] = []
     @OptionGroup var threading: ThreadOptions
@@ -44,7 +49,7 @@ struct Sweep: ParsableCommand {
     /// Command line, then the config file, then the defaults.
     struct Resolved {
         var cache: String, methods: String, labels: String, seeds: String, epochs: Int, parallel: Int?
-        var shard: String?, out: String, settings: [String]
+        var shard: String?, out: String, settings: [String], validationPerClass: String
     }
 
     func resolved() throws -> Resolved {
@@ -52,7 +57,8 @@ struct Sweep: ParsableCommand {
             do { return try ConfigFile(path: path) } catch { throw ValidationError("\(error)") }
         }
         if let file {
-            let known: Set<String> = ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard", "out"]
+            let known: Set<String> = ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard", "out",
+                                      "validation_per_class"]
             for (key, _) in file.entries where !known.contains(key) && !key.hasPrefix("options.") {
                 throw ValidationError("\(file.path): unknown setting '\(key)' (known: \(known.sorted().joined(separator: ", ")), and an [options] table)")
             }
@@ -71,14 +77,15 @@ struct Sweep: ParsableCommand {
                         labels: text(labels, "labels", "10,25,50,100,250,500,1000,all")!,
                         seeds: text(seeds, "seeds", "0,1,2")!, epochs: try number(epochs, "epochs") ?? 30,
                         parallel: try number(parallel, "parallel"), shard: text(shard, "shard", nil), out: out,
-                        settings: fromFile + settings)
+                        settings: fromFile + settings,
+                        validationPerClass: text(validationPerClass, "validation_per_class", "auto")!)
     }
 
     func plan() throws -> SweepPlan {
         let r = try resolved()
-        let methods = try r.methods.split(separator: ",").map { name -> ProbeMethod in
-            guard let m = ProbeMethod(rawValue: String(name)) else {
-                throw ValidationError("unknown method '\(name)' (known: \(ProbeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let methods = try r.methods.split(separator: ",").map { name -> TrainingMethod in
+            guard let m = TrainingMethod(rawValue: String(name)) else {
+                throw ValidationError("unknown method '\(name)' (known: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return m
         }
@@ -99,6 +106,12 @@ struct Sweep: ParsableCommand {
             do { try options.set(parts[0], parts[1]) } catch { throw ValidationError("\(error)") }
         }
         var plan = SweepPlan(methods: methods, labels: labels, seeds: seeds, epochs: r.epochs, options: options)
+        if r.validationPerClass != "auto" {
+            guard let v = Int(r.validationPerClass), v >= 0 else {
+                throw ValidationError("--validation-per-class: '\(r.validationPerClass)' is not auto or a count >= 0")
+            }
+            plan.validationPerClass = v
+        }
         if let shard = r.shard {
             let p = shard.split(separator: "/").compactMap { Int($0) }
             guard p.count == 2, p[1] >= 1, (1...p[1]).contains(p[0]) else { throw ValidationError("--shard must be k/n, got \(shard)") }
@@ -112,10 +125,13 @@ struct Sweep: ParsableCommand {
     func run() throws {
         threading.apply()
         let logger = logging.bootstrap(label: "probe")
-        let plan = try plan()
+        var plan = try plan()
         let r = try resolved()
         let cache = r.cache
         let data = try ProbeData(url: URL(fileURLWithPath: cache))
+        if r.validationPerClass == "auto" {
+            plan.validationPerClass = LabelSubsets.defaultValidationPerClass(trainRows: data.trainLabels.count, classes: data.classes)
+        }
         logger.info("cache \(cache): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
         let directory = URL(fileURLWithPath: r.out)
         let runner = try SweepRunner(data: data, plan: plan, directory: directory,

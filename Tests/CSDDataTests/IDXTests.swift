@@ -1,3 +1,4 @@
+import CSDTestSupport
 @testable import CSDData
 import CSDImage
 import Foundation

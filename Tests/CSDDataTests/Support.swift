@@ -1,3 +1,4 @@
+import CSDTestSupport
 @testable import CSDData
 import CSDImage
 import Foundation
@@ -43,18 +44,7 @@ enum Fixtures {
     }
 }
 
-/// A private temporary folder per test (tests run in parallel), removed afterwards.
-final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("csd-data-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
+extension TemporaryFolder {
 
     /// Copies a fixture file or folder in; returns the copy's path.
     @discardableResult

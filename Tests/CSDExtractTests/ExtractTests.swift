@@ -41,7 +41,7 @@ struct ExtractTests {
         var samples = try split.reader(range: 0..<split.count)
         var images: [Image] = [], labels: [Int] = []
         while let s = try samples.next() { images.append(s.image); labels.append(s.label) }
-        let pixels = try Extractor.preprocessing(for: backbone, imageSize: nil)(images)
+        let pixels = try backbone.preprocessing(imageSize: nil)(images)
         let expected = GradMode.withoutGradients { backbone(Variable(pixels)).imageToken.value }
         let cached = try reader.features("test")
         #expect(cached.shape == expected.shape)

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDAutograd
 import CSDBackbones
 import CSDData
@@ -6,6 +7,8 @@ import CSDFeatureStore
 import CSDImage
 import CSDNN
 @testable import CSDFinetune
+import CSDMethod
+import CSDResults
 import CSDProbe
 import CSDSafetensors
 import CSDTensor
@@ -32,7 +35,7 @@ struct FinetuneTests {
         return folder
     }
 
-    static func settings(_ root: URL, _ name: String, model: URL, method: ProbeMethod = .csd) -> FinetuneSettings {
+    static func settings(_ root: URL, _ name: String, model: URL, method: TrainingMethod = .csd) -> FinetuneSettings {
         var s = FinetuneSettings(model: model.path, dataset: dataset, output: root.appendingPathComponent(name))
         s.method = method
         s.labels = 40
@@ -156,8 +159,8 @@ struct FinetuneTests {
     }
 
     /// Micro-batches give the full batch's gradient.
-    @Test(arguments: [ProbeMethod.csd, .supervised])
-    func accumulationGivesTheFullBatchGradient(method: ProbeMethod) throws {
+    @Test(arguments: [TrainingMethod.csd, .supervised])
+    func accumulationGivesTheFullBatchGradient(method: TrainingMethod) throws {
         let root = try TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         func gradients(_ parts: Int) throws -> [Tensor] {
@@ -167,10 +170,12 @@ struct FinetuneTests {
             var rng = RandomStream(seed: 0, stream: 1)
             let heads = ContentStyleModel(dimension: 32, classes: 10, options: s.options, supervisedOnly: method == .supervised, rng: &rng)
             let dataset = try DatasetRegistry.open(Self.dataset)
-            let bank = try ImageBank(split: try dataset.split("train"), preprocessing: Extractor.preprocessing(for: backbone, imageSize: nil))
+            let bank = try ImageBank(split: try dataset.split("train"), preprocessing: backbone.preprocessing(imageSize: nil))
             let d = 32
-            let step = TrainingStep(settings: s, backbone: backbone, heads: heads, generator: Adam(groups: []), discriminator: nil,
-                            statistics: (Tensor(repeating: 0.1, shape: [d]), Tensor(repeating: 2, shape: [d])), pixels: { try bank.pixels($0) })
+            let step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: Adam(groups: [heads.headsGroup(s.options)]),
+                                    discriminator: nil,
+                                    standardization: Standardization(mean: Tensor(repeating: 0.1, shape: [d]), std: Tensor(repeating: 2, shape: [d])),
+                                    pixels: { try bank.pixels($0) })
             let labeled = Array(0..<7), unlabeled = Array(20..<45)
             _ = try step.gradients(labeled: labeled, labels: labeled.map { bank.labels[$0] }, unlabeled: method == .csd ? unlabeled : [])
             return (backbone.parameters + heads.encoderParameters).compactMap(\.grad)
@@ -196,8 +201,11 @@ struct FinetuneTests {
         s.epochs = 1
         s.cache = cacheURL.path
         s.reconstructionTarget = .cached
-        s.writeCache = root.url.appendingPathComponent("tuned.h5")
-        let row = try #require(try FinetuneTrainer(settings: s, logger: Self.logger).run())
+        let trainer = FinetuneTrainer(settings: s, logger: Self.logger)
+        trainer.exportTokens = Extractor.tokenExport(dataset: s.dataset, splits: ["train", "test"],
+                                                     output: root.url.appendingPathComponent("tuned.h5"), imageSize: nil,
+                                                     limit: nil, batchSize: s.evaluationBatch, logger: Self.logger)
+        let row = try #require(try trainer.run())
         #expect(row.options["reconstruction_target"] == "cached" && row.options["standardize_source"] == "cache")
         let tuned = try FeatureCacheReader(url: root.url.appendingPathComponent("tuned.h5"))
         #expect(try tuned.rows("train") == 120 && tuned.rows("test") == 60)
@@ -209,8 +217,11 @@ struct FinetuneTests {
         limited.epochs = 1
         limited.labels = 20
         limited.limit = 50
-        limited.writeCache = root.url.appendingPathComponent("limited.h5")
-        let limitedRow = try #require(try FinetuneTrainer(settings: limited, logger: Self.logger).run())
+        let limitedTrainer = FinetuneTrainer(settings: limited, logger: Self.logger)
+        limitedTrainer.exportTokens = Extractor.tokenExport(dataset: limited.dataset, splits: ["train", "test"],
+                                                            output: root.url.appendingPathComponent("limited.h5"), imageSize: nil,
+                                                            limit: 50, batchSize: limited.evaluationBatch, logger: Self.logger)
+        let limitedRow = try #require(try limitedTrainer.run())
         #expect(limitedRow.trainRows == 50 && limitedRow.testRows == 50 && limitedRow.options["limit"] == "50")
         #expect(try FeatureCacheReader(url: root.url.appendingPathComponent("limited.h5")).rows("train") == 50)
 
@@ -293,14 +304,4 @@ struct FinetuneTests {
         model.freezeEmbeddingAndBlocks(0)
         #expect(model.namedParameters().filter { !$0.variable.requiresGrad }.map(\.key) == ["embeddings.mask_token"])
     }
-}
-
-/// A folder removed when the test ends.
-final class TemporaryFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("csd-finetune-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
 }

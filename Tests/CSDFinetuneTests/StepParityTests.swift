@@ -1,6 +1,8 @@
 import CSDAutograd
 import CSDBackbones
 @testable import CSDFinetune
+import CSDMethod
+import CSDResults
 import CSDNN
 import CSDProbe
 import CSDSafetensors
@@ -47,8 +49,8 @@ struct StepParityTests {
             ParameterGroup(name: "heads", parameters: heads.encoderParameters, learningRate: headLR),
         ])
         let pixels = try f.tensor("input.pixels")
-        let step = TrainingStep(settings: settings, backbone: backbone, heads: heads, generator: generator, discriminator: nil,
-                                statistics: (try f.tensor("input.mean"), try f.tensor("input.std"))) {
+        let step = TrainingStep(finetune: settings, backbone: backbone, heads: heads, generator: generator, discriminator: nil,
+                                standardization: Standardization(mean: try f.tensor("input.mean"), std: try f.tensor("input.std"))) {
             Kernels.gatherRows(pixels, $0)
         }
         let labels = try f.int64s("input.labels").map { Int($0) }

@@ -1,5 +1,5 @@
 import CSDAutograd
-import CSDProbe
+import CSDMethod
 import CSDTensor
 import Testing
 

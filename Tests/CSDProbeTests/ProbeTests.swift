@@ -1,6 +1,8 @@
 import CSDAutograd
 import CSDFeatureStore
 import CSDProbe
+import CSDMethod
+import CSDResults
 import CSDTensor
 import Foundation
 import Testing
@@ -46,8 +48,8 @@ struct ProbeTests {
         return o
     }
 
-    @Test(arguments: [ProbeMethod.csd, .supervised, .linear, .knn])
-    func separableTokensReachNearZeroError(_ method: ProbeMethod) throws {
+    @Test(arguments: [TrainingMethod.csd, .supervised, .linear, .knn])
+    func separableTokensReachNearZeroError(_ method: TrainingMethod) throws {
         let dir = try ClusterCache.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("c.h5")
@@ -56,7 +58,7 @@ struct ProbeTests {
         let outcome = ProbeTrainer.run(RunSpec(method: method, labels: 40, seed: 0, options: Self.smallOptions(), epochs: 30),
                                        data: data)
         #expect(outcome.labeledIndices.count == 40)
-        #expect(outcome.testErrors.min()! <= 0.02, "\(method): errors \(outcome.testErrors)")
+        #expect(outcome.errors.test.min()! <= 0.02, "\(method): errors \(outcome.errors.test)")
     }
 
     @Test func theSameSeedGivesTheSameNumbers() throws {
@@ -67,7 +69,7 @@ struct ProbeTests {
         let data = try ProbeData(url: url)
         let spec = RunSpec(method: .csd, labels: 8, seed: 3, options: Self.smallOptions(), epochs: 2)
         let a = ProbeTrainer.run(spec, data: data), b = ProbeTrainer.run(spec, data: data)
-        #expect(a.testErrors == b.testErrors)
+        #expect(a.errors.test == b.errors.test)
         #expect(a.labeledIndices == b.labeledIndices)
     }
 
@@ -86,9 +88,9 @@ struct ProbeTests {
         let step = RunSpec(method: .csd, labels: 40, seed: 3, options: options, epochs: 10)
         let updated = RunSpec(method: .csd, labels: 40, seed: 3, options: Self.smallOptions(), epochs: 10)
         let a = ProbeTrainer.run(step, data: data), b = ProbeTrainer.run(step, data: data)
-        #expect(a.testErrors == b.testErrors)
+        #expect(a.errors.test == b.errors.test)
         #expect(step.runID != updated.runID)
-        #expect(a.testErrors.min()! <= 0.05, "errors \(a.testErrors)")
+        #expect(a.errors.test.min()! <= 0.05, "errors \(a.errors.test)")
     }
 
     @Test func sweepWritesEveryOutputAndSkipsFinishedRuns() throws {

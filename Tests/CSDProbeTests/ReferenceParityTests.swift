@@ -1,6 +1,8 @@
 import CSDAutograd
 import CSDNN
 import CSDProbe
+import CSDMethod
+import CSDResults
 import CSDSafetensors
 import CSDTensor
 import Foundation

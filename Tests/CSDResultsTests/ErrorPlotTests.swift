@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CSDProbe
+@testable import CSDResults
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

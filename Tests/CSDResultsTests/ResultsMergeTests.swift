@@ -1,6 +1,7 @@
+import CSDTestSupport
 import Foundation
 import Testing
-@testable import CSDProbe
+@testable import CSDResults
 
 @Suite struct ResultsMergeTests {
     @Test func mergeDeduplicatesByRunIDAndCopiesSubsets() throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CSDProbe
+@testable import CSDResults
 
 @Suite struct ResultsSummaryTests {
     // std is the sample standard deviation (divisor n - 1) over seeds, and 0 for a single seed:

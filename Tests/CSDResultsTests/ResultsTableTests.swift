@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CSDProbe
+@testable import CSDResults
 
 @Suite struct ResultsTableTests {
     @Test func fieldsAreQuotedPerRFC4180() {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import CSDProbe
+@testable import CSDResults
 
 /// Plausible sweep rows for the reporting tests: error falls with the label count, csd below
 /// supervised when labels are scarce, a little seed noise (deterministic, no RNG).

@@ -5,8 +5,9 @@ import CSDAutograd
 import CSDBackbones
 import CSDCLI
 import CSDFinetune
+import CSDMethod
 import CSDNN
-import CSDProbe
+
 import CSDTensor
 import Foundation
 
@@ -36,12 +37,11 @@ struct TrainStepBench: ParsableCommand {
         let heads = ContentStyleModel(dimension: backbone.imageTokenDimension, classes: 10, options: settings.options, rng: &rng)
         let generator = Adam.adamW(groups: [
             ParameterGroup(name: "backbone", parameters: backbone.trainableParameters, learningRate: settings.backboneLR),
-            ParameterGroup(name: "heads", parameters: heads.encoderParameters, learningRate: settings.options.lr),
+            heads.headsGroup(settings.options),
         ])
-        let discriminator = Adam(groups: [ParameterGroup(name: "discriminators", parameters: heads.discriminatorParameters,
-                                                         learningRate: settings.options.discLR, beta1: 0.5, beta2: 0.999)])
-        let step = TrainingStep(settings: settings, backbone: backbone, heads: heads, generator: generator,
-                                discriminator: discriminator, statistics: ProbeData.statistics(tokens)) {
+        let step = TrainingStep(finetune: settings, backbone: backbone, heads: heads, generator: generator,
+                                discriminator: heads.discriminatorOptimizer(settings.options),
+                                standardization: Standardization(fitting: tokens)) {
             Kernels.gatherRows(pixels, $0)
         }
         let prior = [Double](repeating: 0.1, count: 10)

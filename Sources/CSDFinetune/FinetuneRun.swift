@@ -1,0 +1,183 @@
+import CSDAutograd
+import CSDBackbones
+import CSDData
+import CSDMethod
+import CSDNN
+import CSDTensor
+import Foundation
+import Logging
+
+/// A finetune run once prepared: the data, the backbone and heads (from the pre-trained weights
+/// or the latest checkpoint), the optimisers, the training step and where training stands.
+/// `prepare` checks every input before the run gets a folder.
+final class FinetuneRun {
+    let settings: FinetuneSettings
+    let reference: ModelReference
+    let dataset: any Dataset
+    let initialWeights: String
+    let configJSON: Data
+    let train: ImageBank, test: ImageBank
+    let trainLabels: [Int]
+    /// Held-out validation rows, the rows the labeled subset and the unlabeled pool come from,
+    /// and the labeled subset.
+    let validation: [Int], pool: [Int], labeled: [Int]
+    let backbone: any Backbone
+    let heads: ContentStyleModel
+    let optimizers: [TrainingCheckpoint.NamedOptimizer]
+    let standardization: Standardization
+    let step: TrainingStep
+    let prior: [Double]
+    var state: TrainingState
+    var orderRNG: RandomStream, priorRNG: RandomStream
+    let checkpoints: URL
+
+    var classes: Int { train.split.classNames.count }
+    var stepsPerEpoch: Int { (pool.count + settings.options.unlabeledBatch - 1) / settings.options.unlabeledBatch }
+
+    init(settings s: FinetuneSettings, logger: Logger) throws {
+        settings = s
+        reference = try ModelReference(s.model)
+        dataset = try DatasetRegistry.open(s.dataset)
+        let trainSplit = try Self.split(dataset, s.trainSplit, spec: s.dataset)
+        let testSplit = try Self.split(dataset, s.testSplit, spec: s.dataset)
+        let trainLabels = Array(try trainSplit.labels().prefix(s.limit ?? .max))
+        (validation, pool, labeled) = try Self.subsets(s, labels: trainLabels, classes: trainSplit.classNames.count)
+        self.trainLabels = trainLabels
+        prior = ContentStyleObjective.classPrior(s.options.classPrior, labels: labeled.map { trainLabels[$0] },
+                                                 classes: trainSplit.classNames.count)
+        initialWeights = try reference.weightsDigest()
+        configJSON = try reference.configJSON()
+
+        // A checkpoint of this run, if any, decides where training continues.
+        checkpoints = s.runFolder.appendingPathComponent("checkpoints")
+        let resumeFolder = try TrainingCheckpoint.latest(root: checkpoints)
+        state = try Self.startingState(s, resumeFolder: resumeFolder, initialWeights: initialWeights, logger: logger)
+        orderRNG = RandomStream(snapshot: state.orderRNG)
+        priorRNG = RandomStream(snapshot: state.priorRNG)
+
+        let backbone = try Self.backbone(s, reference: reference, resumeFolder: resumeFolder)
+        self.backbone = backbone
+        let preprocessing = backbone.preprocessing(imageSize: s.imageSize)
+        try preprocessing.validate()
+        let trained = backbone.trainableParameters.reduce(0) { $0 + $1.value.count }
+        logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(trained) trained); loading \(s.dataset)")
+        let train = try ImageBank(split: trainSplit, preprocessing: preprocessing, limit: s.limit)
+        self.train = train
+        test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
+        for bank in [train, test] where !bank.holdsImages {
+            logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
+        }
+        let (dataset, weights) = (self.dataset, initialWeights)
+        let cache = try s.cache.map { try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
+                                                          weights: weights, dimension: backbone.imageTokenDimension) }
+
+        var initRNG = RandomStream(seed: s.seed, .initialisation)
+        let heads = ContentStyleModel(dimension: backbone.imageTokenDimension, classes: trainSplit.classNames.count,
+                                      options: s.options, supervisedOnly: s.method == .supervised, rng: &initRNG)
+        self.heads = heads
+        let (generator, discriminator, optimizers) = Self.optimizers(s, backbone: backbone, heads: heads)
+        self.optimizers = optimizers
+        let standardization: Standardization
+        if let resumeFolder {
+            standardization = try TrainingCheckpoint.restore(resumeFolder, heads: heads, optimizers: optimizers)
+        } else if let cache {
+            standardization = Standardization(fitting: cache.tokens)
+        } else {
+            standardization = try Self.sampleStandardization(s, backbone: backbone, train: train, logger: logger)
+        }
+        self.standardization = standardization
+        step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
+                            standardization: standardization, pixels: { try train.pixels($0) },
+                            cachedTokens: s.reconstructionTarget == .cached ? cache.map { c in { c.rows($0) } } : nil)
+    }
+
+    static func split(_ dataset: any Dataset, _ name: String, spec: String) throws -> any DatasetSplit {
+        guard dataset.splitNames.contains(name) else {
+            throw DatasetError(file: spec, "no split '\(name)' (available: \(dataset.splitNames.joined(separator: ", ")))")
+        }
+        return try dataset.split(name)
+    }
+
+    /// The validation rows held out, the pool the rest forms, and the labeled subset drawn from it.
+    static func subsets(_ s: FinetuneSettings, labels: [Int], classes: Int) throws -> (validation: [Int], pool: [Int], labeled: [Int]) {
+        let (validation, pool) = LabelSubsets.holdOut(labels: labels, classes: classes, perClass: s.validationPerClass, seed: s.seed)
+        if let n = s.labels, n > pool.count {
+            throw OptionError("--labels \(n): the train split of \(s.dataset) has \(labels.count) samples"
+                              + (validation.isEmpty ? "" : ", \(validation.count) of them held out for validation"))
+        }
+        return (validation, pool, LabelSubsets.subset(of: pool, labels: labels, classes: classes, size: s.labels, seed: s.seed))
+    }
+
+    /// AdamW over the backbone's trainable weights and the heads (one generator step), the
+    /// discriminators' Adam, and both with the parameter names checkpoints store them under.
+    static func optimizers(_ s: FinetuneSettings, backbone: any Backbone, heads: ContentStyleModel)
+        -> (generator: Adam, discriminator: Adam?, named: [TrainingCheckpoint.NamedOptimizer]) {
+        let generator = Adam.adamW(groups: [
+            ParameterGroup(name: "backbone", parameters: backbone.trainableParameters, learningRate: s.backboneLR,
+                           weightDecay: s.weightDecay),
+            heads.headsGroup(s.options),
+        ])
+        let discriminator = s.method == .csd ? heads.discriminatorOptimizer(s.options) : nil
+        let parameters = backbone.namedParameters(prefix: "backbone.") + heads.namedParameters(prefix: "heads.")
+        let named = [TrainingCheckpoint.NamedOptimizer(name: "generator", optimizer: generator, parameters: parameters)]
+            + (discriminator.map { [TrainingCheckpoint.NamedOptimizer(name: "discriminator", optimizer: $0, parameters: parameters)] } ?? [])
+        return (generator, discriminator, named)
+    }
+
+    /// The checkpoint's state, or a fresh one; a checkpoint of other settings is refused.
+    static func startingState(_ s: FinetuneSettings, resumeFolder: URL?, initialWeights: String,
+                              logger: Logger) throws -> TrainingState {
+        guard let resumeFolder else {
+            return TrainingState(runID: s.runID, initialWeights: initialWeights,
+                                 orderRNG: RandomStream(seed: s.seed, .order).snapshot,
+                                 priorRNG: RandomStream(seed: s.seed, .prior).snapshot)
+        }
+        let state = try TrainingCheckpoint.readState(resumeFolder)
+        guard state.runID == s.runID, state.initialWeights == initialWeights else {
+            throw CheckpointError(file: resumeFolder.path, "belongs to another run (\(state.runID), weights \(state.initialWeights)); use another --out or remove \(resumeFolder.deletingLastPathComponent().path)")
+        }
+        logger.info("resuming from \(resumeFolder.lastPathComponent): epoch \(state.epoch + 1), step \(state.step)")
+        return state
+    }
+
+    /// The pre-trained weights, or the checkpoint's (a model folder itself), frozen and
+    /// recomputed as asked.
+    static func backbone(_ s: FinetuneSettings, reference: ModelReference, resumeFolder: URL?) throws -> any Backbone {
+        let backbone = try resumeFolder.map { try BackboneLoader.load(folder: $0) } ?? reference.load()
+        guard s.freezeBlocks <= backbone.blocks.count else {
+            throw OptionError("--freeze-blocks \(s.freezeBlocks): \(reference.id) has \(backbone.blocks.count) blocks")
+        }
+        backbone.freezeEmbeddingAndBlocks(s.freezeBlocks)
+        backbone.recomputeActivations(s.recompute)
+        return backbone
+    }
+
+    /// Standardisation statistics from the initial backbone's tokens of a seeded sample of the
+    /// train split (when no extract cache is given).
+    static func sampleStandardization(_ s: FinetuneSettings, backbone: any Backbone, train: ImageBank,
+                                      logger: Logger) throws -> Standardization {
+        var rng = RandomStream(seed: s.seed, .statisticsSample)
+        let rows = Array(rng.permutation(train.count).prefix(s.standardizeSamples))
+        logger.info("standardisation statistics from the tokens of \(rows.count) train images")
+        return Standardization(fitting: try imageTokens(backbone, train, rows, batch: s.evaluationBatch))
+    }
+
+    /// Image tokens of `rows` without a graph, in evaluation batches.
+    static func imageTokens(_ backbone: any Backbone, _ bank: ImageBank, _ rows: [Int], batch: Int) throws -> Tensor {
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: rows.count, by: batch) {
+            let pixels = try bank.pixels(Array(rows[start..<min(rows.count, start + batch)]))
+            parts.append(GradMode.withoutGradients { backbone(Variable(pixels)).imageToken.value })
+        }
+        return Kernels.concat(parts, axis: 0)
+    }
+
+    /// The error rate of argmax p on `rows` of `bank` with the current backbone and heads.
+    func errorRate(_ bank: ImageBank, rows: [Int]) throws -> Double {
+        let tokens = BackboneTokens(backbone: backbone, standardization: settings.options.standardize ? standardization : nil)
+        let labels = rows.map { bank.labels[$0] }
+        return try Evaluation.errorRate(count: rows.count, labels: labels, chunk: settings.evaluationBatch) { range in
+            heads.encode(tokens(try bank.pixels(Array(rows[range])))).logits.value
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import CSDAutograd
+import CSDNN
+import CSDTensor
+
+/// One optimiser step of a method, the same for probe (tokens read from a cache) and finetune
+/// (tokens from the backbone, in the graph): the generator loss over the labeled and unlabeled
+/// rows, its gradient, the encoder/decoder (and backbone) update, then the discriminators' step.
+///
+/// The batch may be split into micro-batches: each one's loss terms are weighted by its share of
+/// the batch's rows, so the accumulated gradient is the whole batch's (memory follows the
+/// micro-batch).
+public final class TrainingStep {
+    /// The loss terms of one step (each the batch's, whatever the micro-batches).
+    public struct Terms: Sendable {
+        public var loss: Float = 0, ce: Float = 0, reconstruction: Float = 0, adversarialContent: Float = 0
+        public var adversarialStyle: Float = 0, discriminator: Float = 0
+        public init() {}
+    }
+
+    /// What is trained.
+    public enum Objective {
+        /// METHOD.md's loss on the heads (csd).
+        case contentStyle(ContentStyleModel)
+        /// Cross-entropy of these logits on the labeled rows only (the supervised and linear
+        /// baselines).
+        case crossEntropy(logits: (Variable) -> Variable)
+    }
+
+    public let objective: Objective
+    public let options: MethodOptions
+    /// Encoder and decoder (and the backbone's trainable weights, for finetune).
+    public let generator: Adam
+    public let discriminator: Adam?
+    public let microBatches: Int
+    /// The standardised tokens of train rows: constants from a cache, or the backbone's output
+    /// with its graph.
+    let tokens: ([Int]) throws -> Variable
+    /// The reconstruction target of train rows (standardised); nil: the live token, gradient
+    /// stopped.
+    let target: (([Int]) throws -> Tensor)?
+
+    public init(objective: Objective, options: MethodOptions, generator: Adam, discriminator: Adam?, microBatches: Int = 1,
+                tokens: @escaping ([Int]) throws -> Variable, target: (([Int]) throws -> Tensor)? = nil) {
+        precondition(microBatches >= 1)
+        self.objective = objective; self.options = options
+        self.generator = generator; self.discriminator = discriminator
+        self.microBatches = microBatches; self.tokens = tokens; self.target = target
+    }
+
+    /// Micro-batch `part` of `parts` equal slices of `rows`.
+    public static func slice<T>(_ rows: [T], _ part: Int, _ parts: Int) -> [T] {
+        Array(rows[(rows.count * part / parts)..<(rows.count * (part + 1) / parts)])
+    }
+
+    /// Forward, backward and update on the labeled rows (with `labels`) and the unlabeled rows,
+    /// then (csd) the discriminators' step, whose prior draws come from `priorRNG`.
+    public func run(labeled: [Int], labels: [Int], unlabeled: [Int], prior: [Double],
+                    priorRNG: inout RandomStream) throws -> Terms {
+        var (terms, codes) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
+        generator.step()
+        switch objective {
+        case .crossEntropy:
+            return terms
+        case .contentStyle(let model):
+            if let discriminator {
+                // The discriminators see the codes of the encoder just updated, on this step's
+                // tokens (the backbone is not run again), or with disc_codes=step the codes of
+                // the generator step's forward.
+                let fresh: (Tensor, Tensor?)
+                if options.discCodes == .step {
+                    fresh = (Kernels.concat(codes.map(\.probabilities), axis: 0),
+                             codes.first?.style == nil ? nil : Kernels.concat(codes.compactMap(\.style), axis: 0))
+                } else {
+                    fresh = model.codes(Kernels.concat(codes.map(\.tokens), axis: 0))
+                }
+                terms.discriminator = ContentStyleObjective.trainDiscriminators(
+                    model: model, optimizer: discriminator, probabilities: fresh.0, style: fresh.1, prior: prior,
+                    steps: options.discSteps, rng: &priorRNG) ?? 0
+            }
+            return terms
+        }
+    }
+
+    /// What one micro-batch's forward leaves for the discriminators' step, cut from the graph.
+    public struct MicroBatchCodes {
+        /// Standardised image tokens.
+        public let tokens: Tensor
+        /// The content code p and the style s of the generator step's forward.
+        public let probabilities: Tensor
+        public let style: Tensor?
+    }
+
+    /// The generator loss's gradients (previous gradients cleared), without the update: what
+    /// `run` does before stepping the optimisers. The codes are empty for a cross-entropy step.
+    public func gradients(labeled: [Int], labels: [Int], unlabeled: [Int]) throws -> (Terms, [MicroBatchCodes]) {
+        switch objective {
+        case .crossEntropy(let logits): return (try crossEntropyGradients(logits, labeled: labeled, labels: labels), [])
+        case .contentStyle(let model): return try contentStyleGradients(model, labeled: labeled, labels: labels, unlabeled: unlabeled)
+        }
+    }
+
+    /// The generator loss's gradients (previous gradients cleared) over the micro-batches.
+    func contentStyleGradients(_ model: ContentStyleModel, labeled: [Int], labels: [Int],
+                               unlabeled: [Int]) throws -> (Terms, [MicroBatchCodes]) {
+        let total = labeled.count + unlabeled.count
+        var terms = Terms()
+        var codes: [MicroBatchCodes] = []
+        generator.zeroGrad()
+        // The discriminators pass gradients through but compute none for their own weights.
+        for p in model.discriminatorParameters { p.requiresGrad = false }
+        defer { for p in model.discriminatorParameters { p.requiresGrad = true } }
+        for part in 0..<microBatches {
+            let l = Self.slice(labeled, part, microBatches), u = Self.slice(unlabeled, part, microBatches)
+            guard !l.isEmpty || !u.isEmpty else { continue }
+            let x = try tokens(l + u)
+            let labelShare = labeled.isEmpty ? 0 : Float(l.count) / Float(labeled.count)
+            let share = Float(l.count + u.count) / Float(total)
+            var weighted = options
+            weighted.wCE *= labelShare
+            weighted.wRec *= share; weighted.wC *= share; weighted.wS *= share
+            let t = ContentStyleObjective.generatorLoss(model: model, x: x, labels: Self.slice(labels, part, microBatches),
+                                                        options: weighted, target: try target?(l + u))
+            t.total.backward()
+            terms.loss += t.total.value.item
+            terms.ce += t.ce * labelShare
+            terms.reconstruction += t.reconstruction * share
+            terms.adversarialContent += t.adversarialContent * share
+            terms.adversarialStyle += t.adversarialStyle * share
+            codes.append(MicroBatchCodes(tokens: x.value, probabilities: t.probabilities, style: t.style))
+        }
+        return (terms, codes)
+    }
+
+    /// Cross-entropy on the labeled rows only (previous gradients cleared).
+    func crossEntropyGradients(_ logits: (Variable) -> Variable, labeled: [Int], labels: [Int]) throws -> Terms {
+        var terms = Terms()
+        generator.zeroGrad()
+        for part in 0..<microBatches {
+            let l = Self.slice(labeled, part, microBatches)
+            guard !l.isEmpty else { continue }
+            let labelShare = Float(l.count) / Float(labeled.count)
+            let loss = softmaxCrossEntropy(logits(try tokens(l)), labels: Self.slice(labels, part, microBatches)) * labelShare
+            loss.backward()
+            terms.loss += loss.value.item
+            terms.ce += loss.value.item
+        }
+        return terms
+    }
+}
