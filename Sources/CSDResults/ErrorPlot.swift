@@ -1,9 +1,24 @@
 import Foundation
 
-/// The paper's figure for one data set and backbone: best test error against the number of
-/// labeled samples (log axis), one line per method and backbone mode, mean over seeds with a
-/// ±1 std band. A self-contained SVG (no fonts, scripts or links), byte-identical for equal rows.
+/// The paper's figure for one data set and backbone: test error against the number of labeled
+/// samples (log axis), one line per method and backbone mode, mean over seeds with a ±1 std band.
+/// The error is the validation-chosen one when every run has a validation subset (the honest
+/// choice), else the best over evaluations (the paper's). A self-contained SVG (no fonts,
+/// scripts or links), byte-identical for equal rows.
 public enum ErrorPlot {
+    /// Which error of each run the curves show.
+    enum Metric {
+        case best, validationChosen
+
+        init(_ rows: [RunResult]) {
+            self = !rows.isEmpty && rows.allSatisfy({ $0.validationChosenTestError != nil }) ? .validationChosen : .best
+        }
+
+        var title: String { self == .best ? "Best test error (%)" : "Test error at the validation-chosen epoch (%)" }
+
+        func value(_ row: RunResult) -> Double? { self == .best ? row.bestTestError : row.validationChosenTestError }
+    }
+
     public static let width = 640.0
     public static let height = 420.0
 
@@ -30,14 +45,15 @@ public enum ErrorPlot {
     }
 
     public static func svg(_ rows: [RunResult], title: String) -> String {
-        let series = makeSeries(ResultGrouping.groups(rows))
+        let metric = Metric(rows)
+        let series = makeSeries(ResultGrouping.groups(rows), metric: metric)
         var svg = SVGBuilder()
         svg.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         svg.open("svg", [("xmlns", "http://www.w3.org/2000/svg"), ("width", n(width)), ("height", n(height)),
                          ("viewBox", "0 0 \(n(width)) \(n(height))"),
                          ("font-family", "DejaVu Sans, Helvetica, Arial, sans-serif"), ("font-size", "11")])
         svg.text("title", [], title)
-        svg.text("desc", [], "Best test error (%) against the number of labeled samples; mean over seeds, "
+        svg.text("desc", [], "\(metric.title) against the number of labeled samples; mean over seeds, "
                  + "band ±1 std (sample, n-1).")
         svg.element("rect", [("width", n(width)), ("height", n(height)), ("fill", "#ffffff")])
         svg.text("text", [("x", n(width / 2)), ("y", "24"), ("text-anchor", "middle"), ("font-size", "15"),
@@ -45,7 +61,7 @@ public enum ErrorPlot {
 
         let points = series.flatMap(\.points)
         guard let minX = points.map(\.x).min(), let maxX = points.map(\.x).max() else {
-            axisTitles(&svg)
+            axisTitles(&svg, metric)
             svg.element("rect", frameRect + [("fill", "none"), ("stroke", "#888888")])
             svg.text("text", [("x", n((frame.left + frame.right) / 2)), ("y", n((frame.top + frame.bottom) / 2)),
                               ("text-anchor", "middle"), ("fill", "#666666"), ("font-size", "13")], "No results yet")
@@ -63,7 +79,7 @@ public enum ErrorPlot {
         svg.close("defs")
         yAxis(&svg, yScale, yStep)
         xAxis(&svg, xScale, labelTicks(series))
-        axisTitles(&svg)
+        axisTitles(&svg, metric)
         for s in series { draw(&svg, s, xScale, yScale) }
         svg.element("rect", frameRect + [("fill", "none"), ("stroke", "#888888")])
         legend(&svg, series, xScale, yScale)
@@ -73,7 +89,7 @@ public enum ErrorPlot {
 
     // MARK: - Series
 
-    static func makeSeries(_ groups: [ResultGroup]) -> [Series] {
+    static func makeSeries(_ groups: [ResultGroup], metric: Metric = .best) -> [Series] {
         let modes = Set(groups.map(\.backbone))
         // Colour and marker follow the curve key (method, plus options when swept), so frozen
         // and trainable curves of one method share them and differ by dash only. A method keeps
@@ -106,7 +122,7 @@ public enum ErrorPlot {
             let label = modes.count > 1 ? "\(g.methodLabel), \(g.backboneMode)" : g.methodLabel
             let points: [(x: Double, mean: Double, std: Double)] = g.columns.compactMap { column in
                 guard let x = g.labeledSamples(column), x > 0,
-                      let stats = g.statistics(column, { $0.bestTestError }) else { return nil }
+                      let stats = g.statistics(column, metric.value) else { return nil }
                 return (Double(x), stats.mean, stats.std)
             }
             return Series(group: g, label: label, color: color, marker: marker,
@@ -195,12 +211,12 @@ public enum ErrorPlot {
         svg.close("g")
     }
 
-    static func axisTitles(_ svg: inout SVGBuilder) {
+    static func axisTitles(_ svg: inout SVGBuilder, _ metric: Metric) {
         svg.text("text", [("x", n((frame.left + frame.right) / 2)), ("y", n(height - 14)), ("text-anchor", "middle"),
                           ("font-size", "13"), ("fill", "#222222")], "Number of labeled samples")
         let cy = (frame.top + frame.bottom) / 2
         svg.text("text", [("x", "18"), ("y", n(cy)), ("text-anchor", "middle"), ("font-size", "13"),
-                          ("fill", "#222222"), ("transform", "rotate(-90 18 \(n(cy)))")], "Best test error (%)")
+                          ("fill", "#222222"), ("transform", "rotate(-90 18 \(n(cy)))")], metric.title)
     }
 
     // MARK: - Curves
