@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's main job on an embedded default: no downloads, a few minutes on 2 cores.
+# The offline demo (no downloads at all): the pipeline on random weights and generated images.
+# Its errors are near chance by construction; tools/demo.sh is the real main job.
 # 1. extract: a random-weight ViT (preset vit-tiny) over the generated `synthetic` data set
 #    into an HDF5 feature cache (cache/demo_synthetic.h5).
 # 2. probe: the content-style method and the supervised baseline over label counts and seeds on

@@ -11,6 +11,12 @@ for p in "${packages[@]}"; do
     [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# tools/fetch-pretrained.sh makes a virtual environment: Debian's python3 needs python3-venv.
+if command -v python3 >/dev/null && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    status=$(dpkg-query -W -f='${Status}' python3-venv 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=(python3-venv)
+fi
+
 if ((${#missing[@]} == 0)); then
     exit 0
 fi
