@@ -9,7 +9,7 @@ What is in here
   * DINOv2: original facebookresearch state dict <-> Hugging Face file names
   * RADIO: transformers file names <-> hub remote-code file names, and the remote-code
     `args` dict <-> transformers' RadioConfig
-  * plain-torch forward passes written from BACKBONES.md that read only the tensors on disk
+  * plain-torch forward passes written from docs/BACKBONES.md that read only the tensors on disk
     (a second, independent check of the fixture semantics)
   * NumPy versions of the three position-table resamplers (bicubic, antialiased bicubic,
     bilinear) that are checked against torch.nn.functional.interpolate

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch side of the fine-tuning step benchmark: seconds and peak memory of one training step
-of a DINOv2 backbone with the content-style heads (METHOD.md, `finetune`), run next to the
+of a DINOv2 backbone with the content-style heads (docs/METHOD.md, `finetune`), run next to the
 Swift tool.
 
     python3 tools/make_backbone_fixtures.py --skip-tiny --full /tmp/full   # random ViT-S/14

@@ -6,7 +6,7 @@
 
 Writes OUTDIR/config.json (Dinov2Config, or Dinov2WithRegistersConfig when the checkpoint has
 `register_tokens`) and OUTDIR/model.safetensors (float32) with the file names transformers uses
-(BACKBONES.md), then loads the folder with transformers to check that no key is missing or
+(docs/BACKBONES.md), then loads the folder with transformers to check that no key is missing or
 unused. Geometry comes from the tensors: D from cls_token, layers from the block indices,
 patch size from the patch conv, image size = sqrt(N) * patch from pos_embed, SwiGLU when
 `mlp.w12` is present; heads = D / 64 unless --num-heads is given (every released DINOv2 has

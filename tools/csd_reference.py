@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Plain PyTorch reference of the semi-supervised content-style decomposition probe
-(/work/shared/docs/METHOD.md), the implementation the Swift `probe` is compared against.
+(docs/METHOD.md), the implementation the Swift `probe` is compared against.
 
 Usage
 -----
@@ -45,7 +45,7 @@ Labeled subsets (the spec; Sources/CSDProbe/LabelSubsets.swift must reproduce it
   4. The subset of size n is the set of the first n entries of the sequence; n = "all" (or any
      n >= N) is the whole train split. Written and used sorted ascending.
   Consequences: while every class has enough samples, a class gets n // K samples and the first
-  n % K classes in class order get one more (METHOD.md's rule, with the "randomly chosen"
+  n % K classes in class order get one more (docs/METHOD.md's rule, with the "randomly chosen"
   remainder classes being the first in the seed's class order). A class with fewer samples
   than its share gives all it has, and its missing picks go to the other classes in class
   order, round by round (water-filling: the most balanced split the class sizes allow).
@@ -54,7 +54,7 @@ Labeled subsets (the spec; Sources/CSDProbe/LabelSubsets.swift must reproduce it
   `verify_nested()` checks nestedness and balance numerically.
 
 Unlabeled pool
-  The unlabeled pool is the WHOLE train split (all N rows, labeled ones included; METHOD.md's
+  The unlabeled pool is the WHOLE train split (all N rows, labeled ones included; docs/METHOD.md's
   Objective allows labeled samples in B_U; "the rest of the train split" would leave n = all
   with no pool). Its labels are never read during training. One epoch = one pass over the
   pool: ceil(N / unlabeled_batch) steps, the last batch holding the N % 256 leftover rows.

@@ -12,7 +12,7 @@ hide behind ones and zeros. Output is deterministic: running twice gives identic
 
 Writes Tests/CSDBackbonesTests/Fixtures/<case>/ for each case:
   config.json + model.safetensors      hub layout, written by save_pretrained (the file names are
-                                       the hub names; checked against BACKBONES.md)
+                                       the hub names; checked against docs/BACKBONES.md)
   (dinov2_tiny_sharded: model-0000k-of-0000n.safetensors + model.safetensors.index.json instead)
   expected.safetensors                 <entry>.<field>, float32:
       <entry> = native (the position table's grid), other (non-square, interpolated),
@@ -44,7 +44,7 @@ add the reference gradients (gradients.safetensors) again.
 
 Checks done on every run (the script fails otherwise): saved key names and dtypes; reload with
 from_pretrained gives the same outputs; an independent plain-torch forward written from
-BACKBONES.md (backbone_ref.ref_*) that reads only the saved tensors matches transformers; the
+docs/BACKBONES.md (backbone_ref.ref_*) that reads only the saved tensors matches transformers; the
 NumPy position-table resamplers match F.interpolate.
 
 requires: torch==2.13.0+cpu transformers==5.24.0 safetensors==0.8.0 numpy (tools/requirements.txt)
@@ -108,7 +108,7 @@ def clean_dir(path):
 def check_keys(got, want, what):
     missing, extra = sorted(want - set(got)), sorted(set(got) - want)
     if missing or extra:
-        raise AssertionError(f"{what}: keys differ from BACKBONES.md\n missing {missing}\n extra {extra}")
+        raise AssertionError(f"{what}: keys differ from docs/BACKBONES.md\n missing {missing}\n extra {extra}")
 
 
 def check_close(a, b, what, tol=TOL):

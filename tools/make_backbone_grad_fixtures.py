@@ -54,7 +54,7 @@ with the same shape; a central finite difference (float64, eps 1e-6) of the loss
 3 random pixel_values entries and 3 entries each of one LayerNorm weight and the position table
 (entries with a non-zero gradient) agrees with autograd to 1e-6, relative to max(|autograd|, rms
 of that gradient tensor); the gradients of the independent plain-torch forward of backbone_ref
-(BACKBONES.md, reading the file tensors by their file names), taken in float64 with respect to
+(docs/BACKBONES.md, reading the file tensors by their file names), taken in float64 with respect to
 those file tensors, match every written gradient to 1e-5 of that tensor's max |gradient|
 (a second check of the names, the fused RADIO qkv included). Output is deterministic: running twice gives
 identical files.
@@ -340,7 +340,7 @@ def check_float64_paths(model, family, expected, entries, case):
 
 def reference_gradients(disk, model, family, x32, weights):
     """Independent check of values and names: the plain-torch forward of backbone_ref (written
-    from BACKBONES.md, reading the file tensors by their file names), differentiated in float64
+    from docs/BACKBONES.md, reading the file tensors by their file names), differentiated in float64
     with respect to the file tensors themselves. Returns {file key: grad} and the input grad."""
     leaves = {k: v.to(torch.float64).requires_grad_(True) for k, v in disk.items()
               if v.is_floating_point() and not k.startswith("radio_model.input_conditioner.")}

@@ -23,7 +23,7 @@ import Foundation
 public final class FeatureCacheWriter {
     public struct Options: Sendable {
         /// Compression of the final file's datasets (default none: gzip costs ~20x in time for
-        /// 7-15% smaller float tokens, PLATFORM.md).
+        /// 7-15% smaller float tokens, docs/PERFORMANCE.md).
         public var compression: HDF5Compression
         /// Replace mismatching existing data instead of refusing (see the type's doc).
         public var overwrite: Bool

@@ -4,7 +4,7 @@ import Foundation
 /// Everything one `finetune` run is asked to do. The method's options (`MethodOptions`) are
 /// probe's, so a probe and a finetune run of the same settings are comparable row by row.
 public struct FinetuneSettings: Sendable {
-    /// METHOD.md's reconstruction target for a trainable backbone.
+    /// docs/METHOD.md's reconstruction target for a trainable backbone.
     public enum ReconstructionTarget: String, Sendable, CaseIterable {
         /// The live token, gradient stopped.
         case live
@@ -18,10 +18,10 @@ public struct FinetuneSettings: Sendable {
     /// Labeled samples, nil for all of the train split.
     public var labels: Int?
     public var seed = 0
-    /// Passes over the unlabeled pool (METHOD.md: 3 for finetune).
+    /// Passes over the unlabeled pool (docs/METHOD.md: 3 for finetune).
     public var epochs = 3
     public var backboneLR: Float = 1e-5
-    /// Decoupled weight decay of the backbone's AdamW (0: plain Adam, as METHOD.md).
+    /// Decoupled weight decay of the backbone's AdamW (0: plain Adam, as docs/METHOD.md).
     public var weightDecay: Float = 0
     /// The embedding and the first `freezeBlocks` blocks stay fixed.
     public var freezeBlocks = 0

@@ -23,7 +23,7 @@ public struct HDF5DatasetOptions: Equatable, Sendable {
     }
 
     /// Chunks above HDF5's default 1 MiB chunk cache made writes ~3x and batched reads ~5x
-    /// slower (PLATFORM.md); half of it leaves room for a second chunk.
+    /// slower (docs/PERFORMANCE.md); half of it leaves room for a second chunk.
     public static let defaultChunkByteTarget = 512 << 10
     /// The largest chunk CSDHDF5 creates (unless a single row is larger).
     public static let maximumChunkBytes = 1 << 20

@@ -1,7 +1,8 @@
 /// Everything that turns decoded images into a backbone's input tensor, as one value.
 ///
-/// It is `Codable` so a feature cache can record exactly how its inputs were made (DESIGN.md's
-/// provenance); two caches built with different preprocessing then compare unequal.
+/// It is `Codable` so a feature cache can record exactly how its inputs were made (the cache's
+/// provenance, docs/ARCHITECTURE.md); two caches built with different preprocessing then
+/// compare unequal.
 ///
 /// The pipeline (see `Preprocessing+Apply.swift`): convert to RGB, then
 /// - `.pillow` resampler (DINOv2, CLIP; transformers' PIL image processors): resize on uint8 with

@@ -2,7 +2,7 @@ import CSDAutograd
 import CSDNN
 import CSDTensor
 
-/// The heads of METHOD.md: encoder E (trunk D -> H -> H, then content logits K and style S),
+/// The heads of docs/METHOD.md: encoder E (trunk D -> H -> H, then content logits K and style S),
 /// decoder G ((K + S) -> H -> H -> D), and the discriminators Dc (K -> Hd -> Hd -> 1) and
 /// Ds (S -> Hd -> Hd -> 1). GELU in E and G, LeakyReLU(0.2) in the discriminators, no norms.
 /// A discriminator exists only when its weight is non-zero; the decoder only when w_rec is.
@@ -77,7 +77,7 @@ extension ContentStyleModel {
         ParameterGroup(name: "heads", parameters: encoderParameters, learningRate: o.lr)
     }
 
-    /// The discriminators' Adam (METHOD.md: `disc_lr`, betas 0.5 and 0.999), or nil when no
+    /// The discriminators' Adam (docs/METHOD.md: `disc_lr`, betas 0.5 and 0.999), or nil when no
     /// adversarial term is on (or for the supervised baseline's heads).
     public func discriminatorOptimizer(_ o: MethodOptions) -> Adam? {
         discriminatorParameters.isEmpty ? nil

@@ -1,7 +1,7 @@
 import CSDAutograd
 import CSDTensor
 
-/// The metric of METHOD.md: the error rate of argmax p (1 - accuracy).
+/// The metric of docs/METHOD.md: the error rate of argmax p (1 - accuracy).
 public enum Evaluation {
     /// Rows of [n, K] logits whose argmax (the first, on ties) is not the label.
     public static func misclassified(logits: Tensor, labels: ArraySlice<Int>) -> Int {

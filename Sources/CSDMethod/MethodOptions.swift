@@ -1,4 +1,4 @@
-/// Every choice METHOD.md leaves open, with its default. Set from `name=value` on the command
+/// Every choice docs/METHOD.md leaves open, with its default. Set from `name=value` on the command
 /// line or a config file; every value is recorded with every result.
 public struct MethodOptions: Equatable, Sendable {
     public enum Reconstruction: String, Sendable, CaseIterable { case cosine, mse }

@@ -2,7 +2,7 @@ import CSDAutograd
 import CSDNN
 import CSDTensor
 
-/// The losses of METHOD.md for one batch: the encoder/decoder loss L and the discriminators'.
+/// The losses of docs/METHOD.md for one batch: the encoder/decoder loss L and the discriminators'.
 public enum ContentStyleObjective {
     public struct GeneratorTerms {
         public let total: Variable
@@ -16,7 +16,7 @@ public enum ContentStyleObjective {
     /// L = w_ce CE(labeled) + w_rec R(y, y_hat) + w_c A(Dc, p) + w_s A(Ds, s) over labeled rows
     /// (first `labels.count` rows of `x`) and unlabeled rows together. `x` is the (standardised)
     /// token batch; the reconstruction target is `target`, or `x` itself with its gradient
-    /// stopped (METHOD.md's `live` target).
+    /// stopped (docs/METHOD.md's `live` target).
     public static func generatorLoss(model: ContentStyleModel, x: Variable, labels: [Int],
                                      options o: MethodOptions, target: Tensor? = nil) -> GeneratorTerms {
         let b = x.shape[0], labeled = labels.count, k = model.classes

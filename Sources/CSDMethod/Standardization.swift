@@ -1,7 +1,7 @@
 import CSDAutograd
 import CSDTensor
 
-/// Per-feature standardisation of tokens (METHOD.md's `standardize`): (y - mean) / std with the
+/// Per-feature standardisation of tokens (docs/METHOD.md's `standardize`): (y - mean) / std with the
 /// statistics of the training split, fixed for the whole run and stored with the heads.
 public struct Standardization: Sendable {
     public let mean: Tensor

@@ -1,7 +1,7 @@
 /// The methods the tools train and compare. `finetune` trains `csd` and `supervised`; `probe`
 /// all four on cached tokens.
 public enum TrainingMethod: String, Sendable, CaseIterable {
-    /// The content-style objective of METHOD.md.
+    /// The content-style objective of docs/METHOD.md.
     case csd
     /// The same encoder's content head trained with CE on the labeled subset only.
     case supervised

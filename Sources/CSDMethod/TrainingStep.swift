@@ -19,7 +19,7 @@ public final class TrainingStep {
 
     /// What is trained.
     public enum Objective {
-        /// METHOD.md's loss on the heads (csd).
+        /// docs/METHOD.md's loss on the heads (csd).
         case contentStyle(ContentStyleModel)
         /// Cross-entropy of these logits on the labeled rows only (the supervised and linear
         /// baselines).

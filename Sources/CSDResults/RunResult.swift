@@ -64,7 +64,7 @@ public struct RunResult: Codable, Equatable, Sendable {
         self.backbone = backbone; self.timestamp = timestamp
     }
 
-    /// A row whose error fields follow METHOD.md's conventions from the run's evaluations.
+    /// A row whose error fields follow docs/METHOD.md's conventions from the run's evaluations.
     public init(runID: String, method: String, labels: Int, labelsRequested: String, seed: Int,
                 options: [String: String], epochs: Int, errors: ErrorHistory, wallSeconds: Double,
                 toolVersion: String, cache: [String: String], subsetFile: String, trainRows: Int, testRows: Int,
@@ -79,7 +79,7 @@ public struct RunResult: Codable, Equatable, Sendable {
 }
 
 /// A run's evaluations (test error, and validation error where a subset is held out) and the
-/// three errors METHOD.md reports from them: final, best, and validation-chosen.
+/// three errors docs/METHOD.md reports from them: final, best, and validation-chosen.
 public struct ErrorHistory: Sendable, Equatable {
     public var test: [Double]
     public var validation: [Double]?

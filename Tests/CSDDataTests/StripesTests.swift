@@ -16,7 +16,7 @@ import Testing
         var mismatches = 0, striped = 0
         for i in 0..<gray.height {
             for j in 0..<gray.width {
-                // The recipe of DATASETS.md, written out independently of the reader.
+                // The recipe of docs/DATASETS.md, written out independently of the reader.
                 let t = Double(j) * cos(radians) + Double(i) * sin(radians) + Double(stripes.phase)
                 let m = t - Double(stripes.spacing) * (t / Double(stripes.spacing)).rounded(.down)
                 let on = m < Double(stripes.width)

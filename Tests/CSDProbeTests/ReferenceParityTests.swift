@@ -8,7 +8,7 @@ import CSDTensor
 import Foundation
 import Testing
 
-/// Agreement with the plain PyTorch implementation of METHOD.md (tools/csd_reference.py, via
+/// Agreement with the plain PyTorch implementation of docs/METHOD.md (tools/csd_reference.py, via
 /// tools/make_probe_fixtures.py): the same labeled subsets, and the same losses and gradients.
 struct ReferenceParityTests {
     static func fixture(_ name: String) throws -> URL {

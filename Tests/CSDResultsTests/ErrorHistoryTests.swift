@@ -1,7 +1,7 @@
 import CSDResults
 import Testing
 
-/// METHOD.md's three errors of a run from its evaluations.
+/// docs/METHOD.md's three errors of a run from its evaluations.
 struct ErrorHistoryTests {
     @Test func finalBestAndValidationChosen() {
         let h = ErrorHistory(test: [0.30, 0.20, 0.25, 0.20], validation: [0.40, 0.35, 0.30, 0.30])
