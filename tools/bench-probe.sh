@@ -42,16 +42,16 @@ bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
 
 now() { python3 -c 'import time; print(time.time())'; }
 rm -rf "$work/ours1" "$work/ours6" "$work/torch1.jsonl" "$work/torch6.jsonl"
-t0=$(now); "$bin/probe" --cache "$cache" --methods csd --labels 100 --seeds 0 --epochs "$epochs" --parallel 1 \
+t0=$(now); "$bin/probe" --cache "$cache" --methods csd --labels 100 --seeds 0 --epochs "$epochs" --parallel 1 --validation-per-class 0 \
     --threads "$threads" --out "$work/ours1" --quiet >/dev/null; t1=$(now)
 python3 tools/csd_reference.py --cache "$cache" --methods csd --labels 100 --seeds 0 --epochs "$epochs" \
     --threads "$threads" --out "$work/torch1.jsonl" >/dev/null 2>&1; t2=$(now)
-"$bin/probe" --cache "$cache" --methods csd --labels 100,1000,all --seeds 0,1 --epochs "$epochs" \
+"$bin/probe" --cache "$cache" --methods csd --labels 100,1000,all --seeds 0,1 --epochs "$epochs" --validation-per-class 0 \
     --threads "$threads" --out "$work/ours6" --quiet >/dev/null; t3=$(now)
 python3 tools/csd_reference.py --cache "$cache" --methods csd --labels 100,1000,all --seeds 0,1 \
     --epochs "$epochs" --threads "$threads" --out "$work/torch6.jsonl" >/dev/null 2>&1; t4=$(now)
 rm -rf "$work/oursmix" "$work/torchmix.jsonl"
-"$bin/probe" --cache "$cache" --methods csd,supervised --labels 100,1000,all --seeds 0 --epochs "$epochs" \
+"$bin/probe" --cache "$cache" --methods csd,supervised --labels 100,1000,all --seeds 0 --epochs "$epochs" --validation-per-class 0 \
     --threads "$threads" --out "$work/oursmix" --quiet >/dev/null; t5=$(now)
 python3 tools/csd_reference.py --cache "$cache" --methods csd,supervised --labels 100,1000,all --seeds 0 \
     --epochs "$epochs" --threads "$threads" --out "$work/torchmix.jsonl" >/dev/null 2>&1; t6=$(now)

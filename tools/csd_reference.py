@@ -9,7 +9,7 @@ Usage
         --out results_torch.jsonl [--dump-subsets subsets.json] [--verbose]
 
 `name=value` sets an option (table below). Without --out only --dump-subsets runs. Rows are
-appended to --out in the schema of Sources/CSDProbe/RunResult.swift; a run whose run_id is
+appended to --out in the schema of Sources/CSDResults/RunResult.swift; a run whose run_id is
 already in the file is skipped (--rerun forces it).
 
 Requires torch==2.13.0+cpu, h5py, numpy (tools/requirements.txt).
@@ -27,7 +27,7 @@ Data
     (x - mean) / std in float32, train and test. The reconstruction target is this
     standardised token (the encoder's own input).
 
-Labeled subsets (the spec; Sources/CSDProbe/LabelSubsets.swift must reproduce it exactly)
+Labeled subsets (the spec; Sources/CSDMethod/LabelSubsets.swift must reproduce it exactly)
   All arithmetic is on unsigned 64-bit integers modulo 2^64; GOLDEN = 0x9E3779B97F4A7C15.
       splitmix64(x): z = x + GOLDEN
                      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
@@ -59,7 +59,7 @@ Unlabeled pool
   with no pool). Its labels are never read during training. One epoch = one pass over the
   pool: ceil(N / unlabeled_batch) steps, the last batch holding the N % 256 leftover rows.
 
-Model (parameter names are those of Sources/CSDProbe/ContentStyleModel.swift)
+Model (parameter names are those of Sources/CSDMethod/ContentStyleModel.swift)
   encoder.trunk.0      Linear(D, H)     then GELU (exact, erf)
   encoder.trunk.1      Linear(H, H)     then GELU (the trunk ends with its activation)
   encoder.content      Linear(H, K)     logits; p = softmax(logits); prediction argmax p
@@ -127,7 +127,7 @@ Evaluation and reporting
   minimum, best_epoch = the first (1-based) epoch reaching it. validation_chosen_test_error is
   null (no validation split is used). wall_seconds covers model construction, training and
   evaluation of the run (not the cache loading). options: all 17 options of
-  Sources/CSDProbe/MethodOptions.swift for every method, as strings (floats as float32 shortest
+  Sources/CSDMethod/MethodOptions.swift for every method, as strings (floats as float32 shortest
   text, booleans true/false, like Swift's description). run_id =
   "<method>/n=<labels_requested>/seed=<seed>" plus "/" + the comma-joined non-default
   name=value pairs in option order when any differ.

@@ -53,7 +53,7 @@ Update    torch.optim.AdamW (single-tensor implementation, foreach=False), betas
 Keys (float32 unless noted; shapes in finetune_step.json "tensors")
   input.pixels [6,3,16,16], input.labels [2] int64, input.mean [32], input.std [32]
   heads.<name>           initial head parameters, all of them (discriminators included); <name>
-                         as in Sources/CSDProbe/ContentStyleModel.swift, e.g. encoder.trunk.0.weight,
+                         as in Sources/CSDMethod/ContentStyleModel.swift, e.g. encoder.trunk.0.weight,
                          decoder.2.bias, content_discriminator.2.bias (nn.Linear layout [out, in])
   step.pooled [6,32]     y, the backbone's pooler_output (extra, for debugging the forward)
   step.x [6,32]          standardised tokens

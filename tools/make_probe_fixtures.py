@@ -31,7 +31,7 @@ Tests/CSDProbeTests/Fixtures/objective_parity.safetensors
 One batch of the objective at tiny sizes: D = 8, H = 16, S = 4, Hd = 8, K = 3, 5 labeled rows
 followed by 7 unlabeled rows (B = 12). All tensors float32 except input.labels (int64).
 Parameters (PyTorch nn.Linear layout: weight [out, in], bias [out]; names as in
-Sources/CSDProbe/ContentStyleModel.swift), PyTorch default init after torch.manual_seed(20241):
+Sources/CSDMethod/ContentStyleModel.swift), PyTorch default init after torch.manual_seed(20241):
   encoder.trunk.0.{weight [16, 8], bias}      GELU after
   encoder.trunk.1.{weight [16, 16], bias}     GELU after (the trunk ends with its activation)
   encoder.content.{weight [3, 16], bias}      logits
