@@ -8,11 +8,18 @@
 # prints its provenance and split sizes and draws a 2-D PCA of test tokens to
 # `<results_dir>/tokens_pca.png`.
 #
-# As a script: `python analysis.py <results_dir> [cache.h5]`. In Jupyter: set `CSD_RESULTS_DIR`
-# (and `CSD_CACHE`) in the environment, or edit the parameters cell. This file and
-# `analysis.ipynb` hold the same cells (`python export.py` regenerates the notebook).
+# The study section then reads further folders (a study keeps its `probe` and `finetune` runs
+# apart, e.g. `study/probe` and `study/finetune`), joins their runs with this folder's, and draws
+# the paper-style figure, frozen and fine-tuned side by side with the validation-chosen and the
+# best test error, to `<results_dir>/study_error_vs_labels.png`.
+#
+# As a script: `python analysis.py <results_dir> [cache.h5] [--also <other_results_dir> ...]`. In
+# Jupyter: set `CSD_RESULTS_DIR` (and `CSD_CACHE`, and `CSD_ALSO`: folders separated by `:`) in the
+# environment, or edit the parameters cell. This file and `analysis.ipynb` hold the same cells
+# (`python export.py` regenerates the notebook).
 
 # %%
+import argparse
 import json
 import os
 import sys
@@ -28,16 +35,29 @@ if not IN_NOTEBOOK:
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend choice)
 
 # %% Parameters
+USAGE = "python analysis.py <results_dir> [cache.h5] [--also <other_results_dir> ...]"
 ARGS = [] if IN_NOTEBOOK else sys.argv[1:]
 if not IN_NOTEBOOK and not ARGS:
-    sys.exit("usage: python analysis.py <results_dir> [cache.h5]")
-RESULTS_DIR = Path(ARGS[0] if ARGS else os.environ.get("CSD_RESULTS_DIR", "results"))
-CACHE = ARGS[1] if len(ARGS) > 1 else os.environ.get("CSD_CACHE")
+    sys.exit(f"usage: {USAGE}")
+parser = argparse.ArgumentParser(usage=USAGE)
+parser.add_argument("results_dir", nargs="?")
+parser.add_argument("cache", nargs="?")
+parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="DIR",
+                    help="more results folders for the study figure (e.g. the finetune runs)")
+options = parser.parse_args(ARGS)
+RESULTS_DIR = Path(options.results_dir or os.environ.get("CSD_RESULTS_DIR", "results"))
+CACHE = options.cache or os.environ.get("CSD_CACHE")
 CACHE = Path(CACHE) if CACHE else None
+# Study folders besides RESULTS_DIR: --also, else CSD_ALSO ("dir1:dir2"), else none.
+ALSO = [Path(p) for p in (options.also or os.environ.get("CSD_ALSO", "").split(":")) if str(p)]
+for folder in ALSO:
+    if not (folder / "results.jsonl").is_file():
+        sys.exit(f"study folder {folder}: no results.jsonl there")
 PCA_SAMPLES = 2000  # test tokens drawn for the PCA figure
 METHOD_COLORS = {"csd": "#0072B2", "supervised": "#D55E00", "linear": "#009E73", "knn": "#CC79A7"}
 METHOD_MARKERS = {"csd": "o", "supervised": "s", "linear": "^", "knn": "D"}
 BACKBONE_MODES = {"probe": "frozen", "finetune": "trainable"}
+STUDY_MODES = {"probe": "frozen", "finetune": "fine-tuned"}  # the study's names: solid, dashed
 
 # %% [markdown]
 # ## Load the runs
@@ -61,23 +81,33 @@ def load_results(path):
     return rows, skipped
 
 
-rows, skipped = load_results(RESULTS_DIR / "results.jsonl")
-for note in skipped:
-    print(f"skipped {note}")
-if not rows:
-    sys.exit(f"no runs in {RESULTS_DIR / 'results.jsonl'}")
+def read_runs(folder):
+    rows, skipped = load_results(folder / "results.jsonl")
+    for note in skipped:
+        print(f"skipped {note}")
+    if not rows:
+        sys.exit(f"no runs in {folder / 'results.jsonl'}")
 
-df = pd.json_normalize(rows)  # options.<name> and cache.<key> become columns
-for column in ["final_test_error", "best_test_error", "validation_chosen_test_error", "wall_seconds"]:
-    if column in df:
-        # Swift writes a non-finite number as the string "NaN": coerce to float.
-        df[column] = pd.to_numeric(df[column], errors="coerce")
-df = df.drop_duplicates("run_id", keep="first")
-df["mode"] = df["backbone"].map(BACKBONE_MODES).fillna(df["backbone"])
-df["column"] = df["labels_requested"].astype(str)
-# The x position: the requested count, or the pool size actually used for "all".
-df["x"] = np.where(df["column"] == "all", df["labels"], pd.to_numeric(df["column"], errors="coerce"))
-print(f"{len(df)} runs from {RESULTS_DIR}")
+    frame = pd.json_normalize(rows)  # options.<name> and cache.<key> become columns
+    # A run without a validation subset has no validation_chosen_test_error key (or null); the
+    # string "NaN" (a non-finite error) is a run that had one.
+    chosen = frame.get("validation_chosen_test_error", pd.Series(np.nan, index=frame.index, dtype=object))
+    frame["has_validation"] = chosen.notna()
+    for column in ["final_test_error", "best_test_error", "validation_chosen_test_error", "wall_seconds"]:
+        if column in frame:
+            # Swift writes a non-finite number as the string "NaN": coerce to float.
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    frame = frame.drop_duplicates("run_id", keep="first")
+    frame["mode"] = frame["backbone"].map(BACKBONE_MODES).fillna(frame["backbone"])
+    frame["column"] = frame["labels_requested"].astype(str)
+    # The x position: the requested count, or the pool size actually used for "all".
+    frame["x"] = np.where(frame["column"] == "all", frame["labels"],
+                          pd.to_numeric(frame["column"], errors="coerce"))
+    print(f"{len(frame)} runs from {folder}")
+    return frame
+
+
+df = read_runs(RESULTS_DIR)
 
 
 # %% [markdown]
@@ -123,9 +153,14 @@ print("Cache: " + "; ".join(sorted({
 print(f"Total wall time: {df['wall_seconds'].sum():.1f} s over {len(df)} runs")
 
 
-def summary_table(frame, metric):
+def summary_table(frame, metric, order=None, flag=None):
+    """Cells "mean ± std" (%) per (mode, curve) and label count, rows in `order` (default: the
+    curves above). A cell with a run whose boolean column `flag` is set ends in " †"."""
     stats = (frame.groupby(["mode", "curve", "column"])[metric]
              .agg(mean="mean", std="std", n="count", runs="size").reset_index())
+    if flag is not None:
+        flagged = frame.groupby(["mode", "curve", "column"])[flag].any().rename("flagged").reset_index()
+        stats = stats.merge(flagged, on=["mode", "curve", "column"], how="left")
     stats = stats[stats["n"] > 0]
     stats["std"] = stats["std"].fillna(0.0)
     # The number of runs most cells have; a cell averaging another number of values (fewer seeds,
@@ -139,12 +174,14 @@ def summary_table(frame, metric):
 
     def cell(r):
         text = f"{percent(r['mean'])} ± {percent(r['std'])}"
-        return text if r["n"] == usual else f"{text} ({r['n']})"
+        text = text if r["n"] == usual else f"{text} ({r['n']})"
+        return f"{text} †" if flag is not None and r["flagged"] else text
 
     stats["cell"] = stats.apply(cell, axis=1)
     table = stats.pivot(index=["mode", "curve"], columns="column", values="cell")
     table = table[column_order(table.columns)]
-    order = [(mode, curve) for mode, curve, _ in curves if (mode, curve) in table.index]
+    order = [(mode, curve) for mode, curve, _ in (curves if order is None else order)
+             if (mode, curve) in table.index]
     return table.reindex(order).fillna("—"), usual
 
 
@@ -201,6 +238,171 @@ fig.tight_layout()
 figure_path = RESULTS_DIR / "error_vs_labels.png"
 fig.savefig(figure_path)
 print(f"wrote {figure_path}")
+if not IN_NOTEBOOK:
+    plt.close(fig)
+
+# %% [markdown]
+# ## Study: frozen and fine-tuned
+# The paper-style figure of a whole study: the runs of this folder and of every `--also` folder
+# (`CSD_ALSO`), e.g. `study/probe` with `study/finetune`, read as above and joined (a folder given
+# twice, or a run found twice, counts once). Two panels with one y axis: left the test error at
+# the evaluation a validation subset chose (METHOD.md's protocol); a run without a validation
+# subset has none, so its best test error stands in, and the panel and the table (†) say so.
+# Right the best test error over the evaluations (an optimistic number: it peeks at test). One
+# colour per method; solid lines and filled markers: frozen backbone (`probe`); dashed lines and
+# hollow markers: fine-tuned backbone (`finetune`). The mean over seeds with a band of ±1 std
+# (sample std, n - 1); a curve with a single label count (fine-tuning usually runs at one) is a
+# marker with a ±1 std error bar. x: labeled samples on a log axis, "all" at the pool size.
+# The tables below hold the same numbers, as Markdown.
+
+
+# %%
+def cache_field(frame, name):
+    """A cache provenance field, under any of the names the Swift reports accept."""
+    for column in [f"cache.{name}", f"cache.{name.replace('_id', 'ID')}", f"cache.{name.replace('_id', '')}"]:
+        if column in frame:
+            return frame[column].fillna("?").astype(str)
+    return pd.Series("?", index=frame.index)
+
+
+study_folders = [RESULTS_DIR]
+for folder in ALSO:
+    if folder.resolve() in {f.resolve() for f in study_folders}:
+        print(f"study folder {folder}: already read, skipped")
+        continue
+    study_folders.append(folder)
+study = pd.concat([df.drop(columns="curve")] + [read_runs(folder) for folder in study_folders[1:]],
+                  ignore_index=True)
+key = [c for c in ["backbone", "run_id", "cache.model_id", "cache.dataset_id"] if c in study]
+repeated = int(study.duplicated(key).sum())
+if repeated:
+    print(f"{repeated} runs found twice (same backbone, run id, model and data set): the first one counts")
+    study = study.drop_duplicates(key, keep="first").reset_index(drop=True)
+study["mode"] = study["backbone"].map(STUDY_MODES).fillna(study["backbone"])
+study["curve"] = curve_labels(study)
+if "validation_chosen_test_error" not in study:
+    study["validation_chosen_test_error"] = np.nan
+study["has_validation"] = study["has_validation"].fillna(False).astype(bool)
+study["no_validation"] = ~study["has_validation"]
+# The left panel's number: validation-chosen, or the best test error for a run without validation.
+study["chosen_or_best"] = study["validation_chosen_test_error"].where(
+    study["has_validation"], study["best_test_error"])
+study_mode_rank = {"frozen": 0, "fine-tuned": 1}
+study_curves = sorted(study.groupby(["mode", "curve", "method"]).groups,
+                      key=lambda k: (study_mode_rank.get(k[0], 9), k[0], method_rank.get(k[2], 9), k[2], k[1]))
+print(f"\nStudy: {len(study)} runs from {', '.join(str(f) for f in study_folders)}")
+
+# Say which runs had no validation subset (their best test error stands in on the left).
+missing = study[study["no_validation"]]
+if len(missing) == len(study):
+    fallback_note = "no run has a validation subset: best test error shown"
+    print(f"Validation-chosen error: {fallback_note}")
+elif len(missing):
+    fallback_note = f"best test error for the {len(missing)} of {len(study)} runs without validation"
+    groups = [f"{mode} {curve} at {', '.join(column_order(sub['column'].unique()))}"
+              for (mode, curve), sub in missing.groupby(["mode", "curve"], sort=False)]
+    print(f"Validation-chosen error: {len(missing)} of {len(study)} runs have no validation subset, "
+          f"their best test error stands in (marked †): {'; '.join(groups)}")
+else:
+    fallback_note = None
+
+# Title: the model and data set of every mode (one pair when the study used one, as it should).
+pairs = (cache_field(study, "model_id") + " on " + cache_field(study, "dataset_id")).rename("pair")
+by_mode = pd.concat([study["mode"], pairs], axis=1).drop_duplicates()
+if by_mode["pair"].nunique() == 1:
+    study_title = by_mode["pair"].iloc[0]
+else:
+    study_title = "; ".join(f"{pair} ({mode})" for mode, pair in by_mode.itertuples(index=False))
+
+
+def markdown_table(table):
+    header = ["mode", "method"] + [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(table.columns)) + "|"]
+    for (mode, curve), cells in table.iterrows():
+        lines.append("| " + " | ".join([mode, curve] + list(cells)) + " |")
+    return "\n".join(lines)
+
+
+STUDY_METRICS = [("chosen_or_best", "Validation-chosen test error (%)"), ("best_test_error", "Best test error (%)")]
+for metric, title in STUDY_METRICS:
+    partial = metric == "chosen_or_best" and 0 < len(missing) < len(study)  # mark the stand-ins
+    table, usual = summary_table(study, metric, order=study_curves, flag="no_validation" if partial else None)
+    note = ""
+    if metric == "chosen_or_best" and fallback_note:
+        note = f"; †: {fallback_note}" if partial else f"; {fallback_note}"
+    print(f"\nStudy: {title[0].lower() + title[1:]}, mean ± std over {usual} seeds"
+          + ("; (k): k seeds" if table.map(lambda c: "(" in c).any().any() else "") + note)
+    print(markdown_table(table))
+
+# The figure: two panels, one legend below them.
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.8), dpi=120, sharey=True)
+owned = {METHOD_COLORS[m] for m in study["method"].unique() if m in METHOD_COLORS}
+free_colors = [c for c in PALETTE if c not in owned]
+curve_colors = {}
+for _, curve, method in study_curves:  # frozen and fine-tuned runs of one method share its colour
+    if curve not in curve_colors:
+        own = METHOD_COLORS.get(method)
+        if own is None or own in curve_colors.values():
+            own = free_colors.pop(0) if free_colors else "#444444"
+        curve_colors[curve] = own
+# Single-label-count curves (markers with error bars) at one x are set apart a little.
+single = [(mode, curve) for mode, curve, _ in study_curves
+          if study[(study["mode"] == mode) & (study["curve"] == curve)]["x"].nunique() == 1]
+dodge = {key: 10 ** (0.035 * (i - (len(single) - 1) / 2)) for i, key in enumerate(single)}
+top = 0.0  # the highest mean + std: the y axis ends a little above it, markers included
+for ax, (metric, title) in zip(axes, STUDY_METRICS):
+    for mode, curve, method in study_curves:
+        sub = study[(study["mode"] == mode) & (study["curve"] == curve)]
+        stats = sub.groupby("x")[metric].agg(["mean", "std"]).dropna(subset=["mean"]).sort_index()
+        if stats.empty:
+            continue
+        stats["std"] = stats["std"].fillna(0.0)
+        x, mean, std = stats.index.to_numpy(float), 100 * stats["mean"].to_numpy(), 100 * stats["std"].to_numpy()
+        top = max(top, float(np.nanmax(mean + std)))
+        color, frozen = curve_colors[curve], mode == "frozen"
+        style = dict(color=color, marker=METHOD_MARKERS.get(method, "o"), markersize=6,
+                     markerfacecolor=color if frozen else "white", markeredgewidth=1.5,
+                     label=f"{curve}, {mode}")
+        if (mode, curve) in dodge:
+            ax.errorbar(x * dodge[(mode, curve)], mean, yerr=std, linestyle="none", elinewidth=1.5,
+                        capsize=4, capthick=1.5, zorder=3, **style)
+        else:
+            ax.fill_between(x, np.clip(mean - std, 0, None), mean + std, color=color, alpha=0.15, linewidth=0)
+            ax.plot(x, mean, linestyle="-" if frozen else "--", linewidth=2, **style)
+    ax.set_xscale("log")
+    ticks = study.drop_duplicates("x").sort_values("x")
+    ax.set_xticks(ticks["x"].to_numpy(float))
+    ax.set_xticklabels([f"{int(x)}\n(all)" if c == "all" else str(int(x))
+                        for x, c in zip(ticks["x"], ticks["column"])])
+    ax.minorticks_on()
+    ax.tick_params(axis="x", which="minor", labelbottom=False)
+    ax.set_xlabel("Number of labeled samples")
+    panel = title.replace(" (%)", "")
+    if metric == "chosen_or_best" and fallback_note:
+        panel += f"\n({fallback_note})"
+    ax.set_title(panel, fontsize=10)
+    ax.grid(True, which="major", color="#e4e4e4")
+axes[0].set_ylim(0, 1.07 * top if top > 0 else None)
+axes[0].set_ylabel("Test error (%)")
+axes[1].tick_params(axis="y", labelleft=True)
+# One legend row per mode (matplotlib fills a legend by columns: pad each row, then transpose).
+entries = dict(zip(*reversed(axes[1].get_legend_handles_labels())))
+legend_rows = [[(label, entries[label]) for label in (f"{curve}, {mode}" for m, curve, _ in study_curves if m == mode)
+                if label in entries] for mode in dict.fromkeys(m for m, _, _ in study_curves)]
+legend_rows = [row for row in legend_rows if row]
+ncol = max(len(row) for row in legend_rows)
+blank = plt.Line2D([], [], linestyle="none")
+padded = [row + [("", blank)] * (ncol - len(row)) for row in legend_rows]
+ordered = [padded[r][c] for c in range(ncol) for r in range(len(padded))]
+fig.suptitle(study_title, fontsize=12)
+fig.legend([h for _, h in ordered], [label for label, _ in ordered], loc="lower center", ncol=ncol,
+           fontsize=8.5, frameon=False, title_fontsize=8,
+           title="mean over seeds, band or error bar ±1 std over seeds;  "
+                 "filled, solid: frozen backbone (probe);  hollow, dashed: fine-tuned (finetune)")
+fig.tight_layout(rect=(0, 0.06 + 0.045 * len(legend_rows), 1, 1))
+study_path = RESULTS_DIR / "study_error_vs_labels.png"
+fig.savefig(study_path)
+print(f"wrote {study_path}")
 if not IN_NOTEBOOK:
     plt.close(fig)
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Write a plausible probe results folder, so analysis.py can be checked without the Swift tools.
 
-Usage: python make_sample_results.py OUT_DIR [--torn]
+Usage: python make_sample_results.py OUT_DIR [--torn] [--finetune FINETUNE_DIR]
 
 Writes OUT_DIR/results.jsonl (rows exactly as the Swift `RunResult` encodes them: one compact JSON
-object per line, snake_case keys in sorted order, no `validation_chosen_test_error` key when there
-is none) and OUT_DIR/cache.h5, a tiny feature cache with the schema of
+object per line, snake_case keys in sorted order, no `validation_chosen_test_error` or
+`validation_errors` key when there is none) and OUT_DIR/cache.h5, a tiny feature cache with the schema of
 Sources/CSDFeatureStore/CacheSchema.swift (root provenance attributes; /train and /test groups with
 features [N, D] float32, labels int64, index int64 and attributes rows, committed_rows,
-class_names). --torn appends half a row without its newline, as a killed sweep leaves it.
+class_names). The probe rows (csd and supervised over the label grid, 3 seeds) held out a validation
+subset: they carry `validation_errors` and `validation_chosen_test_error`. Without --finetune,
+OUT_DIR also holds finetune rows over the same grid, without validation. With --finetune, OUT_DIR
+holds the probe rows only and FINETUNE_DIR/results.jsonl a study's finetune runs: csd and
+supervised at 100 labels, 3 seeds, with validation (the layout of study/probe + study/finetune).
+--torn appends half a row without its newline to OUT_DIR/results.jsonl, as a killed sweep leaves it.
 Deterministic: same arguments, same bytes (numpy's seeded generator, no clock).
 """
 import argparse
@@ -20,6 +25,8 @@ import h5py
 import numpy as np
 
 GRID = [10, 25, 50, 100, 250, 500, 1000, None]  # None = "all"
+FINETUNE_LABELS = 100  # the study fine-tunes at one label count
+VALIDATION_PER_CLASS = 5
 SEEDS = [0, 1, 2]
 POOL = 60000
 CLASSES = [str(i) for i in range(10)]
@@ -54,7 +61,7 @@ def options_for(method, labels):
     return base
 
 
-def run_row(rng, backbone, method, labels, seed, cache_path):
+def run_row(rng, backbone, method, labels, seed, cache_path, validation=False):
     n = labels or POOL
     if method == "csd":
         base = 0.30 * (n / 10) ** -0.55 + 0.015
@@ -67,13 +74,18 @@ def run_row(rng, backbone, method, labels, seed, cache_path):
              for e in range(epochs)]
     best = min(curve)
     requested = "all" if labels is None else str(labels)
+    options = options_for(method, n)
+    if validation:
+        # A small held-out subset: its error follows the test error, noisier.
+        validation_curve = [round(float(e * (1 + rng.normal(0, 0.12))), 4) for e in curve]
+        options["validation_per_class"] = str(VALIDATION_PER_CLASS)
     row = {
         "run_id": f"{method}-n{requested}-s{seed}" + ("" if backbone == "probe" else "-finetune"),
         "method": method,
         "labels": n,
         "labels_requested": requested,
         "seed": seed,
-        "options": options_for(method, n),
+        "options": options,
         "epochs": epochs,
         "final_test_error": curve[-1],
         "best_test_error": best,
@@ -88,23 +100,39 @@ def run_row(rng, backbone, method, labels, seed, cache_path):
         "backbone": backbone,
         "timestamp": f"2025-01-01T00:{seed:02d}:00Z",
     }
+    if validation:
+        row["validation_errors"] = validation_curve
+        row["validation_chosen_test_error"] = curve[validation_curve.index(min(validation_curve))]
+    if backbone == "finetune":  # finetune records the model and data set, and no cache path
+        row["cache"] = {**CACHE_ATTRS, "weights_sha256": "0" * 64, "feature_dim": "32", "path": ""}
     return row
 
 
-def write_results(out, torn):
+def write_results(out, torn, finetune=None):
     rng = np.random.default_rng(0)
-    lines = []
+    lines, finetune_lines = [], []
     cache_path = str(out / "cache.h5")
-    for backbone in ["probe", "finetune"]:
-        for method in ["csd", "supervised"]:
+    for method in ["csd", "supervised"]:
+        for labels in GRID:
+            for seed in SEEDS:
+                lines.append(swift_json(run_row(rng, "probe", method, labels, seed, cache_path, validation=True)))
+    for method in ["csd", "supervised"]:
+        if finetune is None:  # the grid, without validation, next to the probe rows
             for labels in GRID:
                 for seed in SEEDS:
-                    lines.append(swift_json(run_row(rng, backbone, method, labels, seed, cache_path)))
+                    lines.append(swift_json(run_row(rng, "finetune", method, labels, seed, cache_path)))
+        else:
+            for seed in SEEDS:
+                finetune_lines.append(swift_json(run_row(rng, "finetune", method, FINETUNE_LABELS, seed, "",
+                                                         validation=True)))
     text = "\n".join(lines) + "\n"
     if torn:
         text += lines[0][: len(lines[0]) // 2]  # a killed writer's half line, no newline
     (out / "results.jsonl").write_text(text, encoding="utf-8")
-    return len(lines)
+    if finetune is not None:
+        finetune.mkdir(parents=True, exist_ok=True)
+        (finetune / "results.jsonl").write_text("\n".join(finetune_lines) + "\n", encoding="utf-8")
+    return len(lines), len(finetune_lines)
 
 
 def write_cache(out, dim=32):
@@ -139,12 +167,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--torn", action="store_true", help="end results.jsonl with a torn half line")
+    parser.add_argument("--finetune", type=Path, metavar="DIR",
+                        help="write the finetune rows (csd, supervised at 100 labels, 3 seeds) to DIR instead")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    count = write_results(args.out, args.torn)
+    count, finetune_count = write_results(args.out, args.torn, args.finetune)
     write_cache(args.out)
     print(f"wrote {count} rows to {args.out / 'results.jsonl'}{' (+ a torn line)' if args.torn else ''} "
           f"and {args.out / 'cache.h5'}")
+    if args.finetune is not None:
+        print(f"wrote {finetune_count} finetune rows to {args.finetune / 'results.jsonl'}")
 
 
 if __name__ == "__main__":
