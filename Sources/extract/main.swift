@@ -39,8 +39,9 @@ struct Run: ParsableCommand {
     var batchSize = 32
     @Option(help: "Storage type of the features: f32 or f16.")
     var dtype = "f32"
-    @Option(help: "Process shard k of n (1-based, e.g. 2/8) into its own file; join them with `extract merge`.")
-    var shard: String?
+    @Option(help: "Process shard k of n (1-based, e.g. 2/8) into its own file; join them with `extract merge`.",
+            transform: Shard.parse)
+    var shard: Shard?
     @Option(help: "Only the first N rows of each split.")
     var limit: Int?
     @Option(help: "Token to cache: image (DINOv2 [CLS], CLIP pooler, RADIO summary), image-embeds (CLIP), patch-mean.")
@@ -60,17 +61,7 @@ struct Run: ParsableCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let imageSize, imageSize < 1 { throw ValidationError("--image-size must be positive") }
-        _ = try parsedShard()
         _ = try parsedCompression()
-    }
-
-    func parsedShard() throws -> (index: Int, count: Int)? {
-        guard let shard else { return nil }
-        let parts = shard.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
-            throw ValidationError("--shard must be k/n with 1 <= k <= n, got \(shard)")
-        }
-        return (parts[0] - 1, parts[1])
     }
 
     func parsedCompression() throws -> HDF5Compression {
@@ -84,7 +75,6 @@ struct Run: ParsableCommand {
     func run() throws {
         threading.apply()
         let logger = logging.bootstrap(label: "extract")
-        let shardPlan = try parsedShard()
         let output: URL
         if let out {
             output = URL(fileURLWithPath: out)
@@ -93,7 +83,7 @@ struct Run: ParsableCommand {
                 .split(separator: "/").last.map(String.init) ?? model
             let dataName = dataset.split(separator: ":").first.map(String.init) ?? dataset
             var name = "\(modelName)_\(dataName).h5"
-            if let s = shardPlan { name = ShardPlan.shardFileName(for: name, shard: s.index, of: s.count) }
+            if let shard { name = ShardPlan.shardFileName(for: name, shard: shard.index, of: shard.count) }
             output = URL(fileURLWithPath: "cache").appendingPathComponent(name)
         }
         try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -102,7 +92,7 @@ struct Run: ParsableCommand {
         request.imageSize = imageSize
         request.batchSize = batchSize
         request.dtype = FeatureDType(rawValue: dtype)!
-        request.shard = shardPlan
+        request.shard = shard?.pair
         request.limit = limit
         request.token = ExtractionRequest.Token(rawValue: token)!
         request.overwrite = overwrite

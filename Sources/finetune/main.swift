@@ -33,8 +33,9 @@ struct Finetune: ParsableCommand {
 
     @Option(help: "Preset, model folder, or random:<preset>[:seed].") var model: String
     @Option(help: "Data set as <kind>:<path>[?key=value&...] (see extract --help).") var dataset: String
-    @Option(help: "csd or supervised.") var method: String = "csd"
-    @Option(help: "Labeled samples (class-balanced, nested by seed), or all.") var labels: String
+    @Option(help: "csd or supervised. [csd]", transform: { try Choice.parse($0, as: TrainingMethod.self) })
+    var method: TrainingMethod = .csd
+    @Option(help: "Labeled samples (class-balanced, nested by seed), or all.", transform: LabelCount.parse) var labels: LabelCount
     @Option(help: "Seed of the labeled subset, the heads and the data order.") var seed: Int = 0
     @Option(help: "Passes over the unlabeled pool.") var epochs: Int = 3
     @Option(name: .customLong("backbone-lr"), help: "Backbone learning rate.") var backboneLR: Float = 1e-5
@@ -48,22 +49,21 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Input size (default: as extract).") var imageSize: Int?
     @Option(help: "Only the first N rows of the train and test splits (quick trials).") var limit: Int?
     @Option(name: .customLong("write-cache"), help: "After training, write the fine-tuned backbone's train and test tokens to this extract-format cache.") var writeCache: String?
-    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, as probe's (0: none). [auto: 10, at most a tenth of the train split]")
-    var validationPerClass: String = "auto"
+    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, as probe's (0: none). [auto: 10, at most a tenth of the train split]",
+            transform: CountOrAuto.parse)
+    var validationPerClass: CountOrAuto = .auto
     @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
     @Option(help: "Output folder.") var out: String
-    @Argument(help: "Method options as name=value.") var settings: [String] = []
+    @Argument(help: "Method options as name=value.", transform: Setting.parse) var settings: [Setting] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
-    func resolved() throws -> FinetuneSettings {
+    /// The run asked for, checked as far as it can be without opening files; `auto` settings
+    /// are resolved by `run`.
+    func request() throws -> FinetuneSettings {
         var s = FinetuneSettings(model: model, dataset: dataset, output: URL(fileURLWithPath: out))
-        guard let m = TrainingMethod(rawValue: method) else { throw ValidationError("--method must be csd or supervised, got '\(method)'") }
-        s.method = m
-        if labels != "all" {
-            guard let n = Int(labels), n > 0 else { throw ValidationError("--labels: '\(labels)' is not a positive count or all") }
-            s.labels = n
-        }
+        s.method = method
+        s.labels = labels.count
         s.seed = seed
         s.epochs = epochs
         s.backboneLR = backboneLR
@@ -75,32 +75,21 @@ struct Finetune: ParsableCommand {
         s.imageSize = imageSize
         s.limit = limit
         s.stopAfterSteps = stopAfter
-        do {
-            for setting in settings {
-                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("'\(setting)' is not name=value") }
-                try s.set(parts[0], parts[1])
-            }
-            if let headLR { try s.set("lr", "\(headLR)") }
-            if let batchSize { try s.set("unlabeled_batch", "\(batchSize)") }
-            if validationPerClass != "auto" {
-                guard let v = Int(validationPerClass), v >= 0 else {
-                    throw ValidationError("--validation-per-class: '\(validationPerClass)' is not auto or a count >= 0")
-                }
-                s.validationPerClass = v
-            }
-            try s.validate()
-        } catch let error as OptionError { throw ValidationError(error.description) }
+        // The flags that name a method option win over its name=value setting.
+        try Setting.apply(settings + [headLR.map { Setting(name: "lr", value: "\($0)") },
+                                      batchSize.map { Setting(name: "unlabeled_batch", value: "\($0)") }].compactMap { $0 }) {
+            try s.set($0, $1)
+        }
+        if case .count(let n) = validationPerClass { s.validationPerClass = n }
+        do { try s.validate() } catch { throw ValidationError("\(error)") }
         return s
     }
 
-    func validate() throws { _ = try resolved() }
-
     func run() throws {
+        var s = try request()
         threading.apply()
         let logger = logging.bootstrap(label: "finetune")
-        var s = try resolved()
-        if validationPerClass == "auto" {
+        if validationPerClass == .auto {
             s.validationPerClass = try Self.defaultValidationPerClass(s)
         }
         var progress: ProgressReporter?

@@ -30,112 +30,65 @@ struct Sweep: ParsableCommand {
         sweep skips the runs already in <out>/results.jsonl.
         """)
 
-    @Option(help: "A TOML file with any of the settings below (cache, methods, labels, seeds, epochs, parallel, shard, out) and an [options] table; command-line values win.")
-    var config: String?
+    @Option(help: "A TOML file with any of the settings below (cache, methods, labels, seeds, epochs, parallel, shard, validation_per_class, out) and an [options] table; command-line values win.",
+            transform: { try ConfigFile(path: $0) })
+    var config: ConfigFile?
     @Option(help: "Feature cache written by extract (needs train and test splits).") var cache: String?
-    @Option(help: "Comma-separated methods: csd, supervised, linear, knn. [csd,supervised]") var methods: String?
-    @Option(help: "Comma-separated labeled-sample counts, or all. [10,25,50,100,250,500,1000,all]") var labels: String?
-    @Option(help: "Comma-separated seeds. [0,1,2]") var seeds: String?
-    @Option(help: "Passes over the unlabeled pool per run. [30]") var epochs: Int?
-    @Option(help: "Runs trained at the same time (default: one per thread).") var parallel: Int?
-    @Option(help: "Run every n-th cell only: shard k of n (1-based); join with `probe merge`.") var shard: String?
-    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, disjoint from every labeled subset and the unlabeled pool; 0 for none. [auto: 10, at most a tenth of the train split]")
-    var validationPerClass: String?
+    @Option(help: "Comma-separated methods: csd, supervised, linear, knn. [csd,supervised]", transform: Self.parseMethods)
+    var methods: [TrainingMethod]?
+    @Option(help: "Comma-separated labeled-sample counts, or all. [10,25,50,100,250,500,1000,all]", transform: LabelCount.parseList)
+    var labels: [Int?]?
+    @Option(help: "Comma-separated seeds. [0,1,2]", transform: Self.parseSeeds) var seeds: [Int]?
+    @Option(help: "Passes over the unlabeled pool per run. [30]", transform: Self.parsePositive) var epochs: Int?
+    @Option(help: "Runs trained at the same time (default: one per thread).", transform: Self.parsePositive) var parallel: Int?
+    @Option(help: "Run every n-th cell only: shard k of n (1-based); join with `probe merge`.", transform: Shard.parse)
+    var shard: Shard?
+    @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, disjoint from every labeled subset and the unlabeled pool; 0 for none. [auto: 10, at most a tenth of the train split]",
+            transform: CountOrAuto.parse)
+    var validationPerClass: CountOrAuto?
     @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String?
-    @Argument(help: "Method options as name=value.") var settings: [String] = []
+    @Argument(help: "Method options as name=value.", transform: Setting.parse) var settings: [Setting] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
-    /// Command line, then the config file, then the defaults.
-    struct Resolved {
-        var cache: String, methods: String, labels: String, seeds: String, epochs: Int, parallel: Int?
-        var shard: String?, out: String, settings: [String], validationPerClass: String
+    // One parser per setting, for its flag and its config-file key alike.
+    static let parseMethods: @Sendable (String) throws -> [TrainingMethod] = { try Choice.parseList($0, as: TrainingMethod.self) }
+    static let parseSeeds: @Sendable (String) throws -> [Int] = { try Count.parseList($0, atLeast: 0) }
+    static let parsePositive: @Sendable (String) throws -> Int = { try Count.parse($0, atLeast: 1) }
+    static let text: @Sendable (String) throws -> String = { $0 }
+
+    /// The sweep asked for: the command line, then the config file, then the defaults.
+    struct Request {
+        var cache: URL, out: URL, plan: SweepPlan, parallel: Int?, validationPerClass: CountOrAuto
     }
 
-    func resolved() throws -> Resolved {
-        let file = try config.map { path -> ConfigFile in
-            do { return try ConfigFile(path: path) } catch { throw ValidationError("\(error)") }
-        }
-        if let file {
-            let known: Set<String> = ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard", "out",
-                                      "validation_per_class"]
-            for (key, _) in file.entries where !known.contains(key) && !key.hasPrefix("options.") {
-                throw ValidationError("\(file.path): unknown setting '\(key)' (known: \(known.sorted().joined(separator: ", ")), and an [options] table)")
-            }
-        }
-        func text(_ cli: String?, _ key: String, _ fallback: String?) -> String? { cli ?? file?[key]?.description ?? fallback }
-        func number(_ cli: Int?, _ key: String) throws -> Int? {
-            if let cli { return cli }
-            guard let value = file?[key] else { return nil }
-            guard case .integer(let n) = value else { throw ValidationError("\(file!.path): '\(key)' must be an integer") }
-            return n
-        }
-        guard let cache = text(self.cache, "cache", nil) else { throw ValidationError("missing --cache (or cache = \"...\" in the config)") }
-        guard let out = text(self.out, "out", nil) else { throw ValidationError("missing --out (or out = \"...\" in the config)") }
-        let fromFile = (file?.table("options") ?? []).map { "\($0.key)=\($0.value)" }
-        return Resolved(cache: cache, methods: text(methods, "methods", "csd,supervised")!,
-                        labels: text(labels, "labels", "10,25,50,100,250,500,1000,all")!,
-                        seeds: text(seeds, "seeds", "0,1,2")!, epochs: try number(epochs, "epochs") ?? 30,
-                        parallel: try number(parallel, "parallel"), shard: text(shard, "shard", nil), out: out,
-                        settings: fromFile + settings,
-                        validationPerClass: text(validationPerClass, "validation_per_class", "auto")!)
-    }
-
-    func plan() throws -> SweepPlan {
-        let r = try resolved()
-        let methods = try r.methods.split(separator: ",").map { name -> TrainingMethod in
-            guard let m = TrainingMethod(rawValue: String(name)) else {
-                throw ValidationError("unknown method '\(name)' (known: \(TrainingMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return m
-        }
-        let labels = try r.labels.split(separator: ",").map { text -> Int? in
-            if text == "all" { return nil }
-            guard let n = Int(text), n > 0 else { throw ValidationError("--labels: '\(text)' is not a positive count or all") }
-            return n
-        }
-        let seeds = try r.seeds.split(separator: ",").map { text -> Int in
-            guard let s = Int(text), s >= 0 else { throw ValidationError("--seeds: '\(text)' is not a non-negative integer") }
-            return s
-        }
-        guard r.epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+    func request() throws -> Request {
+        let r = try ConfigResolver(file: config, keys: ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard",
+                                                        "validation_per_class", "out"], tables: ["options"])
         var options = MethodOptions()
-        for setting in r.settings {
-            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("'\(setting)' is not name=value") }
-            do { try options.set(parts[0], parts[1]) } catch { throw ValidationError("\(error)") }
-        }
-        var plan = SweepPlan(methods: methods, labels: labels, seeds: seeds, epochs: r.epochs, options: options)
-        if r.validationPerClass != "auto" {
-            guard let v = Int(r.validationPerClass), v >= 0 else {
-                throw ValidationError("--validation-per-class: '\(r.validationPerClass)' is not auto or a count >= 0")
-            }
-            plan.validationPerClass = v
-        }
-        if let shard = r.shard {
-            let p = shard.split(separator: "/").compactMap { Int($0) }
-            guard p.count == 2, p[1] >= 1, (1...p[1]).contains(p[0]) else { throw ValidationError("--shard must be k/n, got \(shard)") }
-            plan.shard = (p[0] - 1, p[1])
-        }
-        return plan
+        try Setting.apply(r.settings("options", then: settings)) { try options.set($0, $1) }
+        var plan = SweepPlan(methods: try r.value(methods, "methods", default: [.csd, .supervised], Self.parseMethods),
+                             labels: try r.value(labels, "labels", default: [10, 25, 50, 100, 250, 500, 1000, nil], LabelCount.parseList),
+                             seeds: try r.value(seeds, "seeds", default: [0, 1, 2], Self.parseSeeds),
+                             epochs: try r.value(epochs, "epochs", default: 30, Self.parsePositive), options: options)
+        plan.shard = try r.value(shard, "shard", Shard.parse)?.pair
+        return Request(cache: URL(fileURLWithPath: try r.required(cache, "cache", flag: "--cache", Self.text)),
+                       out: URL(fileURLWithPath: try r.required(out, "out", flag: "--out", Self.text)), plan: plan,
+                       parallel: try r.value(parallel, "parallel", Self.parsePositive),
+                       validationPerClass: try r.value(validationPerClass, "validation_per_class", default: .auto, CountOrAuto.parse))
     }
-
-    func validate() throws { _ = try plan() }
 
     func run() throws {
+        let request = try request()
         threading.apply()
         let logger = logging.bootstrap(label: "probe")
-        var plan = try plan()
-        let r = try resolved()
-        let cache = r.cache
-        let data = try ProbeData(url: URL(fileURLWithPath: cache))
-        if r.validationPerClass == "auto" {
-            plan.validationPerClass = LabelSubsets.defaultValidationPerClass(trainRows: data.trainLabels.count, classes: data.classes)
+        let data = try ProbeData(url: request.cache)
+        var plan = request.plan
+        plan.validationPerClass = request.validationPerClass.resolved {
+            LabelSubsets.defaultValidationPerClass(trainRows: data.trainLabels.count, classes: data.classes)
         }
-        logger.info("cache \(cache): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
-        let directory = URL(fileURLWithPath: r.out)
-        let runner = try SweepRunner(data: data, plan: plan, directory: directory,
-                                     parallelRuns: r.parallel ?? Threads.count)
+        logger.info("cache \(request.cache.path): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
+        let runner = try SweepRunner(data: data, plan: plan, directory: request.out, parallelRuns: request.parallel ?? Threads.count)
         let cells = plan.cells.count
         let progress = ProgressReporter(label: "sweep", total: cells, alreadyDone: 0, unit: "runs", quiet: logging.quiet)
         let started = Date()
@@ -145,9 +98,9 @@ struct Sweep: ParsableCommand {
         }
         progress.finish()
         logger.info("\(new.count) runs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (\(cells - new.count) already done)")
-        try Reports.write(directory: directory)
-        print(try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8))
-        print("plot: \(directory.appendingPathComponent("error_vs_labels.svg").path)")
+        try Reports.write(directory: request.out)
+        print(try String(contentsOf: request.out.appendingPathComponent("summary.md"), encoding: .utf8))
+        print("plot: \(request.out.appendingPathComponent("error_vs_labels.svg").path)")
     }
 }
 
