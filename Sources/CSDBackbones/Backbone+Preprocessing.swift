@@ -17,4 +17,10 @@ extension Backbone {
             return Preprocessing.radio(size: multiple, patchSize: patchSize)
         }
     }
+
+    /// The side of the square image the model sees at `imageSize` (nil: the default above).
+    public func inputSize(imageSize: Int?) -> Int {
+        let size = imageSize ?? min(224, nativeImageSize)
+        return family == .radio ? max(patchSize, (size / patchSize) * patchSize) : size
+    }
 }

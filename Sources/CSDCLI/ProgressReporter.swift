@@ -1,8 +1,13 @@
+import CSDSystem
 import Foundation
 
 /// The one progress display: a redrawn bar with rate and ETA on a terminal, a log line every
 /// `interval` seconds otherwise (batch jobs, Slurm logs), nothing with `--quiet`.
-public final class ProgressReporter: @unchecked Sendable {
+///
+/// The rate is shown only once it means something (two units of this run and a second of
+/// work), as units per second, or as seconds per unit when slower than one per second (as tqdm
+/// does): a slow training step reads "12.3 s/step", never "0.1 steps/s".
+public final class ProgressReporter: ProgressSink, @unchecked Sendable {
     public enum Style { case bar, lines, silent }
 
     let label: String
@@ -15,6 +20,8 @@ public final class ProgressReporter: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var drawnDone = -1
     private let startOffset: Int
+    private var status = ""
+    private var later = 0.0
     private let lock = NSLock()
 
     /// `alreadyDone`: units finished before this run (a resumed job), shown but not counted in
@@ -39,6 +46,18 @@ public final class ProgressReporter: @unchecked Sendable {
         if due || done >= total { draw(now: now) }
     }
 
+    public func note(_ text: String) {
+        lock.lock()
+        status = text
+        lock.unlock()
+    }
+
+    public func expectLater(seconds: Double) {
+        lock.lock()
+        later = max(0, seconds)
+        lock.unlock()
+    }
+
     public func finish() {
         lock.lock()
         defer { lock.unlock() }
@@ -46,21 +65,15 @@ public final class ProgressReporter: @unchecked Sendable {
         else if style == .lines && drawnDone != done { draw(now: Date()) }
     }
 
-    /// Units per second over this run.
-    public var rate: Double {
-        let elapsed = Date().timeIntervalSince(started)
-        return elapsed > 0 ? Double(done - startOffset) / elapsed : 0
-    }
-
     private func draw(now: Date) {
         lastDraw = now
         drawnDone = done
         guard style != .silent else { return }
         let elapsed = now.timeIntervalSince(started)
-        let rate = elapsed > 0 ? Double(done - startOffset) / elapsed : 0
-        let remaining = rate > 0 ? Double(total - done) / rate : 0
         let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let stats = String(format: "%d/%d %@  %.1f %@/s  ETA %@", done, total, unit, rate, unit, Self.clock(remaining))
+        var stats = String(format: "%d/%d %@", done, total, unit)
+        stats += "  " + Self.speed(units: done - startOffset, seconds: elapsed, unit: unit, remaining: total - done, later: later)
+        if !status.isEmpty { stats += "  " + status }
         switch style {
         case .bar:
             let width = 28
@@ -72,6 +85,17 @@ public final class ProgressReporter: @unchecked Sendable {
         case .silent:
             break
         }
+    }
+
+    /// "3.2 images/s  ETA 01:10", "12.3 s/step  ETA 2:03:00", or "ETA --:--" until two units of
+    /// this run and a second have passed.
+    static func speed(units: Int, seconds: Double, unit: String, remaining: Int, later: Double) -> String {
+        guard units >= 2, seconds >= 1 else { return "ETA --:--" }
+        let rate = Double(units) / seconds
+        let left = Double(remaining) / rate + later
+        let singular = unit.hasSuffix("s") ? String(unit.dropLast()) : unit
+        let shown = rate >= 1 ? String(format: "%.1f %@/s", rate, unit) : String(format: "%.1f s/%@", 1 / rate, singular)
+        return "\(shown)  ETA \(clock(left))"
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -98,3 +98,29 @@ public enum CountOrAuto: Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension CountOrAuto {
+    /// The count, or nil for `auto` (a library's "decide for me").
+    public var value: Int? {
+        if case .count(let n) = self { return n }
+        return nil
+    }
+}
+
+/// `auto`, `on` or `off` (also true/false): a switch the tool may decide itself.
+public enum SwitchOrAuto: String, Equatable, Sendable, CustomStringConvertible {
+    case auto, on, off
+
+    @Sendable public static func parse(_ text: String) throws -> SwitchOrAuto {
+        switch text {
+        case "auto": return .auto
+        case "on", "true": return .on
+        case "off", "false": return .off
+        default: throw ValidationError("'\(text)' is not auto, on or off")
+        }
+    }
+
+    /// nil for `auto`.
+    public var value: Bool? { self == .auto ? nil : self == .on }
+    public var description: String { rawValue }
+}

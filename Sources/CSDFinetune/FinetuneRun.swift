@@ -3,6 +3,7 @@ import CSDBackbones
 import CSDData
 import CSDMethod
 import CSDNN
+import CSDSystem
 import CSDTensor
 import Foundation
 import Logging
@@ -26,6 +27,9 @@ final class FinetuneRun {
     let optimizers: [TrainingCheckpoint.NamedOptimizer]
     let standardization: Standardization
     let step: TrainingStep
+    let plan: MemoryPlan
+    /// The test rows of the evaluations during training (all, or a fixed class-balanced subset).
+    let evaluationRows: [Int]
     let prior: [Double]
     var state: TrainingState
     var orderRNG: RandomStream, priorRNG: RandomStream
@@ -34,7 +38,7 @@ final class FinetuneRun {
     var classes: Int { train.split.classNames.count }
     var stepsPerEpoch: Int { (pool.count + settings.options.unlabeledBatch - 1) / settings.options.unlabeledBatch }
 
-    init(settings s: FinetuneSettings, logger: Logger) throws {
+    init(settings s: FinetuneSettings, logger: Logger, progress: @escaping ProgressFactory) throws {
         settings = s
         reference = try ModelReference(s.model)
         dataset = try DatasetRegistry.open(s.dataset)
@@ -60,10 +64,24 @@ final class FinetuneRun {
         let preprocessing = backbone.preprocessing(imageSize: s.imageSize)
         try preprocessing.validate()
         let trained = backbone.trainableParameters.reduce(0) { $0 + $1.value.count }
-        logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(trained) trained); loading \(s.dataset)")
+        logger.info("model \(reference.id) (\(backbone.family.rawValue), \(backbone.parameterCount) parameters, \(trained) trained)")
+        var initRNG = RandomStream(seed: s.seed, .initialisation)
+        let heads = ContentStyleModel(dimension: backbone.imageTokenDimension, classes: trainSplit.classNames.count,
+                                      options: s.options, supervisedOnly: s.method == .supervised, rng: &initRNG)
+        self.heads = heads
+        // The memory plan, before any data is loaded: a run that cannot fit stops here.
+        plan = try Self.memoryPlan(s, backbone: backbone, heads: heads.parameterCount, labeled: labeled.count,
+                                   pool: pool.count, splits: [trainSplit, testSplit])
+        logger.info("\(plan)")
+        backbone.recomputeActivations(plan.recompute)
+        logger.info("loading \(s.dataset)")
         let train = try ImageBank(split: trainSplit, preprocessing: preprocessing, limit: s.limit)
         self.train = train
-        test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
+        let test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
+        self.test = test
+        evaluationRows = s.evaluationLimit.map { n in
+            LabelSubsets.subset(labels: test.labels, classes: testSplit.classNames.count, size: n, seed: s.seed)
+        } ?? Array(0..<test.count)
         for bank in [train, test] where !bank.holdsImages {
             logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
         }
@@ -71,10 +89,6 @@ final class FinetuneRun {
         let cache = try s.cache.map { try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
                                                           weights: weights, dimension: backbone.imageTokenDimension) }
 
-        var initRNG = RandomStream(seed: s.seed, .initialisation)
-        let heads = ContentStyleModel(dimension: backbone.imageTokenDimension, classes: trainSplit.classNames.count,
-                                      options: s.options, supervisedOnly: s.method == .supervised, rng: &initRNG)
-        self.heads = heads
         let (generator, discriminator, optimizers) = Self.optimizers(s, backbone: backbone, heads: heads)
         self.optimizers = optimizers
         let standardization: Standardization
@@ -83,11 +97,12 @@ final class FinetuneRun {
         } else if let cache {
             standardization = Standardization(fitting: cache.tokens)
         } else {
-            standardization = try Self.sampleStandardization(s, backbone: backbone, train: train, logger: logger)
+            standardization = try Self.sampleStandardization(s, backbone: backbone, train: train,
+                                                             progress: progress("statistics", s.standardizeSamples, 0))
         }
         self.standardization = standardization
         step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
-                            standardization: standardization, pixels: { try train.pixels($0) },
+                            standardization: standardization, microBatches: plan.accumulate, pixels: { try train.pixels($0) },
                             cachedTokens: s.reconstructionTarget == .cached ? cache.map { c in { c.rows($0) } } : nil)
     }
 
@@ -100,7 +115,8 @@ final class FinetuneRun {
 
     /// The validation rows held out, the pool the rest forms, and the labeled subset drawn from it.
     static func subsets(_ s: FinetuneSettings, labels: [Int], classes: Int) throws -> (validation: [Int], pool: [Int], labeled: [Int]) {
-        let (validation, pool) = LabelSubsets.holdOut(labels: labels, classes: classes, perClass: s.validationPerClass, seed: s.seed)
+        let perClass = s.validationPerClass ?? LabelSubsets.defaultValidationPerClass(trainRows: labels.count, classes: classes)
+        let (validation, pool) = LabelSubsets.holdOut(labels: labels, classes: classes, perClass: perClass, seed: s.seed)
         if let n = s.labels, n > pool.count {
             throw OptionError("--labels \(n): the train split of \(s.dataset) has \(labels.count) samples"
                               + (validation.isEmpty ? "" : ", \(validation.count) of them held out for validation"))
@@ -140,44 +156,61 @@ final class FinetuneRun {
         return state
     }
 
-    /// The pre-trained weights, or the checkpoint's (a model folder itself), frozen and
-    /// recomputed as asked.
+    /// The pre-trained weights, or the checkpoint's (a model folder itself), frozen as asked.
     static func backbone(_ s: FinetuneSettings, reference: ModelReference, resumeFolder: URL?) throws -> any Backbone {
         let backbone = try resumeFolder.map { try BackboneLoader.load(folder: $0) } ?? reference.load()
         guard s.freezeBlocks <= backbone.blocks.count else {
             throw OptionError("--freeze-blocks \(s.freezeBlocks): \(reference.id) has \(backbone.blocks.count) blocks")
         }
         backbone.freezeEmbeddingAndBlocks(s.freezeBlocks)
-        backbone.recomputeActivations(s.recompute)
         return backbone
+    }
+
+    /// The plan for one optimiser step's rows: the labeled batch and (csd) the unlabeled batch;
+    /// the decoded images of both splits count as fixed memory.
+    static func memoryPlan(_ s: FinetuneSettings, backbone: any Backbone, heads: Int, labeled: Int, pool: Int,
+                           splits: [any DatasetSplit]) throws -> MemoryPlan {
+        let o = s.options
+        let dataBytes = try splits.reduce(0.0) { $0 + (try ImageBank.decodedBytes(split: $1, limit: s.limit)) }
+        return try MemoryPlan.choose(shape: MemoryPlan.Shape(backbone, imageSize: backbone.inputSize(imageSize: s.imageSize)),
+                                     labeledRows: min(labeled, o.labeledBatch),
+                                     unlabeledRows: s.method == .csd ? min(pool, o.unlabeledBatch) : 0,
+                                     heads: heads, dataBytes: dataBytes, accumulate: s.accumulate,
+                                     recompute: s.recompute, budgetBytes: s.memoryBudget ?? MemoryPlan.availableBytes())
     }
 
     /// Standardisation statistics from the initial backbone's tokens of a seeded sample of the
     /// train split (when no extract cache is given).
     static func sampleStandardization(_ s: FinetuneSettings, backbone: any Backbone, train: ImageBank,
-                                      logger: Logger) throws -> Standardization {
+                                      progress: any ProgressSink) throws -> Standardization {
         var rng = RandomStream(seed: s.seed, .statisticsSample)
         let rows = Array(rng.permutation(train.count).prefix(s.standardizeSamples))
-        logger.info("standardisation statistics from the tokens of \(rows.count) train images")
-        return Standardization(fitting: try imageTokens(backbone, train, rows, batch: s.evaluationBatch))
+        progress.note("standardisation statistics from the initial tokens")
+        defer { progress.finish() }
+        return Standardization(fitting: try imageTokens(backbone, train, rows, batch: s.evaluationBatch, progress: progress))
     }
 
     /// Image tokens of `rows` without a graph, in evaluation batches.
-    static func imageTokens(_ backbone: any Backbone, _ bank: ImageBank, _ rows: [Int], batch: Int) throws -> Tensor {
+    static func imageTokens(_ backbone: any Backbone, _ bank: ImageBank, _ rows: [Int], batch: Int,
+                            progress: any ProgressSink) throws -> Tensor {
         var parts: [Tensor] = []
         for start in stride(from: 0, to: rows.count, by: batch) {
-            let pixels = try bank.pixels(Array(rows[start..<min(rows.count, start + batch)]))
+            let chunk = Array(rows[start..<min(rows.count, start + batch)])
+            let pixels = try bank.pixels(chunk)
             parts.append(GradMode.withoutGradients { backbone(Variable(pixels)).imageToken.value })
+            progress.advance(by: chunk.count)
         }
         return Kernels.concat(parts, axis: 0)
     }
 
     /// The error rate of argmax p on `rows` of `bank` with the current backbone and heads.
-    func errorRate(_ bank: ImageBank, rows: [Int]) throws -> Double {
+    func errorRate(_ bank: ImageBank, rows: [Int], progress: any ProgressSink) throws -> Double {
         let tokens = BackboneTokens(backbone: backbone, standardization: settings.options.standardize ? standardization : nil)
         let labels = rows.map { bank.labels[$0] }
+        defer { progress.finish() }
         return try Evaluation.errorRate(count: rows.count, labels: labels, chunk: settings.evaluationBatch) { range in
-            heads.encode(tokens(try bank.pixels(Array(rows[range])))).logits.value
+            defer { progress.advance(by: range.count) }
+            return heads.encode(tokens(try bank.pixels(Array(rows[range])))).logits.value
         }
     }
 }

@@ -26,10 +26,18 @@ public struct FinetuneSettings: Sendable {
     /// The embedding and the first `freezeBlocks` blocks stay fixed.
     public var freezeBlocks = 0
     /// Micro-batches per optimiser step: memory follows the micro-batch, the gradient is the
-    /// full batch's.
-    public var accumulate = 1
-    /// Activation recomputation per block.
-    public var recompute = false
+    /// full batch's. nil (`auto`): the fewest that fit in memory (`MemoryPlan`).
+    public var accumulate: Int?
+    /// Activation recomputation per block. nil (`auto`): only when no micro-batch fits without.
+    public var recompute: Bool?
+    /// The memory the plan may use, in bytes (nil: what the machine or cgroup offers).
+    public var memoryBudget: Double?
+    /// When the test split (and the validation subset) is evaluated during training; the end of
+    /// training is always evaluated.
+    public var evaluationSchedule = EvaluationSchedule.epochs(1)
+    /// The evaluations during training use a fixed class-balanced subset of this many test rows
+    /// (nil: the whole split); the final evaluation always uses the whole split.
+    public var evaluationLimit: Int?
     /// Checkpoint every this many optimiser steps (0: only at the end of each epoch).
     public var checkpointEvery = 0
     public var reconstructionTarget = ReconstructionTarget.live
@@ -44,8 +52,9 @@ public struct FinetuneSettings: Sendable {
     public var evaluationBatch = 64
     public var trainSplit = "train", testSplit = "test"
     /// Labeled train rows per class held out for validation (0: none), as probe's
-    /// `--validation-per-class`: evaluated with the test split after every epoch.
-    public var validationPerClass = 0
+    /// `--validation-per-class`, evaluated with the test split; nil (`auto`): probe's default
+    /// for the train split's size (`LabelSubsets.defaultValidationPerClass`).
+    public var validationPerClass: Int?
     /// Heads and discriminators (`lr`, `disc_lr`, sizes, weights, batch sizes): as probe.
     public var options = MethodOptions()
     public var output: URL
@@ -91,13 +100,16 @@ public struct FinetuneSettings: Sendable {
         guard epochs >= 1 else { throw OptionError("--epochs must be at least 1") }
         guard backboneLR >= 0, backboneLR.isFinite else { throw OptionError("--backbone-lr must be a non-negative number") }
         guard freezeBlocks >= 0 else { throw OptionError("--freeze-blocks must be >= 0") }
-        guard accumulate >= 1 else { throw OptionError("--accumulate must be at least 1") }
-        guard accumulate <= options.unlabeledBatch else {
-            throw OptionError("--accumulate \(accumulate) is larger than the batch (\(options.unlabeledBatch) unlabeled rows)")
+        if let accumulate {
+            guard accumulate >= 1 else { throw OptionError("--accumulate must be at least 1") }
+            guard accumulate <= options.unlabeledBatch else {
+                throw OptionError("--accumulate \(accumulate) is larger than the batch (\(options.unlabeledBatch) unlabeled rows)")
+            }
         }
+        if let evaluationLimit, evaluationLimit < 1 { throw OptionError("--eval-limit must be at least 1") }
         guard checkpointEvery >= 0 else { throw OptionError("--checkpoint-every must be >= 0") }
         if let limit, limit < 1 { throw OptionError("--limit must be at least 1") }
-        guard validationPerClass >= 0 else { throw OptionError("--validation-per-class must be >= 0") }
+        if let validationPerClass, validationPerClass < 0 { throw OptionError("--validation-per-class must be >= 0") }
         if reconstructionTarget == .cached && cache == nil {
             throw OptionError("reconstruction_target=cached needs --cache (an extract cache of the same data set and model)")
         }
@@ -111,12 +123,13 @@ public struct FinetuneSettings: Sendable {
         v["backbone_lr"] = "\(backboneLR)"
         v["weight_decay"] = "\(weightDecay)"
         v["freeze_blocks"] = "\(freezeBlocks)"
-        v["accumulate"] = "\(accumulate)"
+        v["eval_every"] = evaluationSchedule.description
+        v["eval_limit"] = evaluationLimit.map(String.init) ?? "all"
         v["reconstruction_target"] = reconstructionTarget.rawValue
         v["standardize_source"] = cache == nil ? "sample:\(standardizeSamples)" : "cache"
         v["image_size"] = imageSize.map(String.init) ?? "default"
         v["limit"] = limit.map(String.init) ?? "none"
-        v["validation_per_class"] = "\(validationPerClass)"
+        v["validation_per_class"] = validationPerClass.map(String.init) ?? "auto"
         v["model"] = model
         v["dataset"] = dataset
         return v
@@ -141,5 +154,35 @@ public struct FinetuneSettings: Sendable {
         for byte in runID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         let name = "\(method.rawValue)-n\(labels.map(String.init) ?? "all")-seed\(seed)-\(String(hash, radix: 16).suffix(8))"
         return output.appendingPathComponent("runs").appendingPathComponent(name)
+    }
+}
+
+/// When finetune evaluates during training: every n epochs, or every n optimiser steps.
+public enum EvaluationSchedule: Sendable, Equatable, CustomStringConvertible {
+    case epochs(Int), steps(Int)
+
+    /// "2" (epochs), "2epochs", or "500steps".
+    public init(_ text: String) throws {
+        let digits = text.prefix { $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard let n = Int(digits), n >= 1, ["", "epoch", "epochs", "step", "steps"].contains(String(unit)) else {
+            throw OptionError("--eval-every must be N (epochs), Nepochs or Nsteps with N >= 1, got '\(text)'")
+        }
+        self = unit.hasPrefix("step") ? .steps(n) : .epochs(n)
+    }
+
+    public var description: String {
+        switch self {
+        case .epochs(let n): return "\(n)epochs"
+        case .steps(let n): return "\(n)steps"
+        }
+    }
+
+    /// Whether the schedule evaluates after `step` (at the end of `epoch` when `epochEnd`).
+    func due(step: Int, epoch: Int, epochEnd: Bool) -> Bool {
+        switch self {
+        case .epochs(let n): return epochEnd && epoch % n == 0
+        case .steps(let n): return step % n == 0
+        }
     }
 }

@@ -26,14 +26,20 @@ public final class FinetuneTrainer {
     public let settings: FinetuneSettings
     let logger: Logger
     let onStep: (StepReport) -> Void
+    /// Progress displays for the long phases: standardisation statistics, training (with the
+    /// loss terms and a time left that counts the evaluations to come), evaluations.
+    let progress: ProgressFactory
     /// Writes the fine-tuned backbone's tokens (the folder of its weights, the model id to
     /// record) before the result row, so that a run killed meanwhile redoes it. The finetune
     /// executable runs extract's pipeline here for `--write-cache`.
     public var exportTokens: ((_ modelFolder: URL, _ modelID: String) throws -> Void)?
 
-    public init(settings: FinetuneSettings, logger: Logger, onStep: @escaping (StepReport) -> Void = { _ in }) {
+    public init(settings: FinetuneSettings, logger: Logger,
+                progress: @escaping ProgressFactory = { _, _, _ in SilentProgress() },
+                onStep: @escaping (StepReport) -> Void = { _ in }) {
         self.settings = settings
         self.logger = logger
+        self.progress = progress
         self.onStep = onStep
     }
 
@@ -47,80 +53,119 @@ public final class FinetuneTrainer {
             logger.info("\(settings.runID) is already in \(store.fileURL.path): nothing to do")
             return nil
         }
-        let run = try FinetuneRun(settings: settings, logger: logger)
+        let run = try FinetuneRun(settings: settings, logger: logger, progress: progress)
         // Everything is checked: only now does the run get a folder.
         try FileManager.default.createDirectory(at: settings.runFolder, withIntermediateDirectories: true)
         let log = try TrainingLog(url: settings.runFolder.appendingPathComponent("train_log.jsonl"))
         var clock = Clock(wallBefore: run.state.wallSeconds)
+        let bar = progress("train", run.stepsPerEpoch * settings.epochs, run.state.step)
+        defer { bar.finish() }
         while run.state.epoch < settings.epochs {
-            guard try trainEpoch(run, log: log, clock: &clock) else { return nil }
+            guard try trainEpoch(run, log: log, clock: &clock, bar: bar) else { return nil }
         }
+        bar.finish()
         return try finish(run, store: store)
     }
 
-    /// Wall time of the run across processes, and steps taken by this one.
+    /// Wall time of the run across processes, steps taken by this one, and the seconds an
+    /// evaluation row took (for the time left).
     struct Clock {
         let started = Date()
         let wallBefore: Double
         var stepsHere = 0
+        var secondsPerEvaluatedRow: Double?
         var wallSeconds: Double { wallBefore + Date().timeIntervalSince(started) }
     }
 
-    /// The rest of the current epoch's steps, then its evaluation and checkpoint; false when
-    /// `stopAfterSteps` stopped the process first.
-    func trainEpoch(_ run: FinetuneRun, log: TrainingLog, clock: inout Clock) throws -> Bool {
-        let s = settings, batch = s.options.unlabeledBatch, pool = run.pool
-        let labeledBatch = min(run.labeled.count, s.options.labeledBatch)
+    /// The rest of the current epoch's steps with the evaluations the schedule asks for, then
+    /// the epoch's checkpoint; false when `stopAfterSteps` stopped the process first.
+    func trainEpoch(_ run: FinetuneRun, log: TrainingLog, clock: inout Clock, bar: any ProgressSink) throws -> Bool {
+        let s = settings
         if run.state.stepInEpoch == 0 {
-            run.state.poolOrder = run.orderRNG.permutation(pool.count)
+            run.state.poolOrder = run.orderRNG.permutation(run.pool.count)
             run.state.labeledCycle = LabeledCycle(order: run.orderRNG.permutation(run.labeled.count))
         }
         while run.state.stepInEpoch < run.stepsPerEpoch {
             if let stop = s.stopAfterSteps, clock.stepsHere >= stop { return false }
-            let started = Date()
-            let lb = run.state.labeledCycle.next(labeledBatch, of: run.labeled, rng: &run.orderRNG)
-            let k = run.state.stepInEpoch
-            let ub = s.method == .csd ? run.state.poolOrder[(k * batch)..<min(pool.count, (k + 1) * batch)].map { pool[$0] } : []
-            let terms = try run.step.run(labeled: lb, labels: lb.map { run.trainLabels[$0] }, unlabeled: ub, prior: run.prior,
-                                         priorRNG: &run.priorRNG)
-            guard terms.loss.isFinite && terms.discriminator.isFinite else {
-                // The weights are already spoiled: stop before they reach a checkpoint.
-                throw TrainingDiverged(step: run.state.step + 1, term: terms.loss.isFinite ? "discriminators' loss" : "loss",
-                                       value: terms.loss.isFinite ? terms.discriminator : terms.loss,
-                                       lastCheckpoint: try TrainingCheckpoint.latest(root: run.checkpoints))
-            }
-            run.state.stepInEpoch += 1
-            run.state.step += 1
+            let report = try trainStep(run)
             clock.stepsHere += 1
-            let report = StepReport(step: run.state.step, epoch: run.state.epoch + 1, stepsPerEpoch: run.stepsPerEpoch,
-                                    epochs: s.epochs, loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
-                                    adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
-                                    discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
-                                    peakMemoryMiB: PeakMemory.residentMiB())
             try log.append(report)
             onStep(report)
-            if s.checkpointEvery > 0, run.state.step % s.checkpointEvery == 0, run.state.stepInEpoch < run.stepsPerEpoch {
-                try checkpoint(run, clock: clock)
+            bar.note(String(format: "loss %.4g (ce %.3g, rec %.3g, adv %.3g/%.3g, disc %.3g)", report.loss, report.ce,
+                            report.reconstruction, report.adversarialContent, report.adversarialStyle, report.discriminator))
+            bar.expectLater(seconds: evaluationSecondsLeft(run, clock))
+            bar.advance(by: 1)
+            let epochEnds = run.state.stepInEpoch == run.stepsPerEpoch
+            if !epochEnds, s.evaluationSchedule.due(step: run.state.step, epoch: run.state.epoch + 1, epochEnd: false) {
+                try evaluate(run, clock: &clock)
             }
+            if s.checkpointEvery > 0, run.state.step % s.checkpointEvery == 0, !epochEnds { try checkpoint(run, clock: clock) }
         }
-        try evaluate(run)
+        let last = run.state.epoch + 1 == s.epochs
+        if last || s.evaluationSchedule.due(step: run.state.step, epoch: run.state.epoch + 1, epochEnd: true) {
+            try evaluate(run, clock: &clock, wholeTestSplit: last)
+        }
         run.state.epoch += 1
         run.state.stepInEpoch = 0
         try checkpoint(run, clock: clock)
         return true
     }
 
-    /// The epoch's test error (and validation error), logged and kept in the state.
-    func evaluate(_ run: FinetuneRun) throws {
-        let error = try run.errorRate(run.test, rows: Array(0..<run.test.count))
+    /// One optimiser step on the next labeled and unlabeled rows; a loss that stops being
+    /// finite ends the run before a checkpoint can keep the spoiled weights.
+    func trainStep(_ run: FinetuneRun) throws -> StepReport {
+        let s = settings, batch = s.options.unlabeledBatch, pool = run.pool
+        let started = Date()
+        let lb = run.state.labeledCycle.next(min(run.labeled.count, s.options.labeledBatch), of: run.labeled, rng: &run.orderRNG)
+        let k = run.state.stepInEpoch
+        let ub = s.method == .csd ? run.state.poolOrder[(k * batch)..<min(pool.count, (k + 1) * batch)].map { pool[$0] } : []
+        let terms = try run.step.run(labeled: lb, labels: lb.map { run.trainLabels[$0] }, unlabeled: ub, prior: run.prior,
+                                     priorRNG: &run.priorRNG)
+        guard terms.loss.isFinite && terms.discriminator.isFinite else {
+            throw TrainingDiverged(step: run.state.step + 1, term: terms.loss.isFinite ? "discriminators' loss" : "loss",
+                                   value: terms.loss.isFinite ? terms.discriminator : terms.loss,
+                                   lastCheckpoint: try TrainingCheckpoint.latest(root: run.checkpoints))
+        }
+        run.state.stepInEpoch += 1
+        run.state.step += 1
+        return StepReport(step: run.state.step, epoch: run.state.epoch + 1, stepsPerEpoch: run.stepsPerEpoch,
+                          epochs: s.epochs, loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
+                          adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
+                          discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
+                          peakMemoryMiB: PeakMemory.residentMiB())
+    }
+
+    /// The test error (of the evaluation rows, or the whole split) and the validation error,
+    /// logged and kept in the state.
+    func evaluate(_ run: FinetuneRun, clock: inout Clock, wholeTestSplit: Bool = false) throws {
+        let started = Date()
+        let rows = wholeTestSplit ? Array(0..<run.test.count) : run.evaluationRows
+        let error = try run.errorRate(run.test, rows: rows, progress: progress("evaluate", rows.count, 0))
         run.state.testErrors.append(error)
-        var line = "epoch \(run.state.epoch + 1)/\(settings.epochs): test error \(String(format: "%.4f", error))"
+        var line = "step \(run.state.step) (epoch \(run.state.epoch + 1)/\(settings.epochs)): test error "
+            + String(format: "%.4f", error) + (rows.count < run.test.count ? " (\(rows.count) rows)" : "")
         if !run.validation.isEmpty {
-            let validationError = try run.errorRate(run.train, rows: run.validation)
+            let validationError = try run.errorRate(run.train, rows: run.validation, progress: SilentProgress())
             run.state.validationErrors.append(validationError)
             line += ", validation error \(String(format: "%.4f", validationError))"
         }
+        clock.secondsPerEvaluatedRow = Date().timeIntervalSince(started) / Double(rows.count + run.validation.count)
         logger.info("\(line), peak memory \(String(format: "%.0f", PeakMemory.residentMiB())) MiB")
+    }
+
+    /// Seconds the evaluations still to come will take: measured per row once one ran, else a
+    /// third of a training row's time (a forward without the backward).
+    func evaluationSecondsLeft(_ run: FinetuneRun, _ clock: Clock) -> Double {
+        let s = settings, total = run.stepsPerEpoch * s.epochs, done = run.state.step
+        let during: Int
+        switch s.evaluationSchedule {
+        case .epochs(let n): during = (s.epochs - run.state.epoch - 1) / n
+        case .steps(let n): during = (total - 1) / n - done / n
+        }
+        let rows = Double(max(0, during)) * Double(run.evaluationRows.count + run.validation.count)
+            + Double(run.test.count + run.validation.count)
+        let perRow = clock.secondsPerEvaluatedRow ?? 0
+        return rows * perRow
     }
 
     func checkpoint(_ run: FinetuneRun, clock: Clock) throws {
@@ -149,11 +194,21 @@ public final class FinetuneTrainer {
         return row
     }
 
+    /// The settings, and the plan and validation size this machine used (they change memory
+    /// and time, not the result beyond float summation order).
+    func options(_ run: FinetuneRun) -> [String: String] {
+        var options = settings.recordedOptions
+        options["accumulate_used"] = "\(run.plan.accumulate)"
+        options["recompute_used"] = "\(run.plan.recompute)"
+        options["validation_rows"] = "\(run.validation.count)"
+        return options
+    }
+
     func result(_ run: FinetuneRun) -> RunResult {
         let s = settings, state = run.state
         return RunResult(
             runID: s.runID, method: s.method.rawValue, labels: run.labeled.count,
-            labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: s.recordedOptions, epochs: s.epochs,
+            labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: options(run), epochs: s.epochs,
             errors: ErrorHistory(test: state.testErrors, validation: run.validation.isEmpty ? nil : state.validationErrors),
             wallSeconds: state.wallSeconds, toolVersion: ToolVersion.current,
             cache: ["model_id": run.reference.id, "weights_sha256": run.initialWeights, "dataset_id": run.dataset.id,

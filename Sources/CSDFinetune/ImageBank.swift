@@ -41,6 +41,17 @@ final class ImageBank: @unchecked Sendable {
         self.images = images
     }
 
+    /// What the decoded images of a split would take in memory (its first image's size times
+    /// the rows), read from one sample: the memory plan counts it before anything is loaded.
+    static func decodedBytes(split: any DatasetSplit, limit: Int?) throws -> Double {
+        let count = min(split.count, limit ?? split.count)
+        guard count > 0 else { return 0 }
+        var reader = try split.reader(range: 0..<1)
+        guard let first = try reader.next() else { return 0 }
+        let bytes = Double(first.image.pixels.count * count)
+        return bytes <= Double(memoryBudget) ? bytes : 0 // larger splits are read sample by sample
+    }
+
     var count: Int { labels.count }
     var holdsImages: Bool { images != nil }
 

@@ -5,7 +5,7 @@ import CSDHDF5
 import Foundation
 
 // The executable only parses, configures and reports; the work is in CSDExtract.
-extension ProgressReporter: ProgressSink {}
+
 
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(

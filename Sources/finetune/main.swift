@@ -42,8 +42,16 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("head-lr"), help: "Heads' learning rate (the method option lr). [0.001]") var headLR: Float?
     @Option(name: .customLong("freeze-blocks"), help: "Keep the embedding and the first K blocks fixed.") var freezeBlocks: Int = 0
     @Option(name: .customLong("batch-size"), help: "Unlabeled rows per optimiser step (the method option unlabeled_batch). [256]") var batchSize: Int?
-    @Option(help: "Micro-batches per optimiser step: memory follows batch/accumulate.") var accumulate: Int = 1
-    @Flag(help: "Recompute each block's activations in the backward pass (less memory, one more forward).") var recompute = false
+    @Option(help: "Micro-batches per optimiser step (memory follows batch/accumulate; the gradient is the whole batch's), or auto: the fewest that fit in the memory available. [auto]",
+            transform: CountOrAuto.parse)
+    var accumulate: CountOrAuto = .auto
+    @Option(help: "Recompute each block's activations in the backward pass (less memory, one more forward): on, off, or auto (on only when nothing fits without). [auto]",
+            transform: SwitchOrAuto.parse)
+    var recompute: SwitchOrAuto = .auto
+    @Option(name: .customLong("eval-every"), help: "Evaluate every N epochs (N or Nepochs) or every N optimiser steps (Nsteps); the end of training is always evaluated. [1]")
+    var evalEvery: String = "1"
+    @Option(name: .customLong("eval-limit"), help: "Evaluations during training use a fixed class-balanced subset of N test rows; the final one uses the whole split. [all]")
+    var evalLimit: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N optimiser steps (0: after each epoch only).") var checkpointEvery: Int = 0
     @Option(help: "Extract cache of the same data and model: standardisation statistics, and the cached reconstruction target.") var cache: String?
     @Option(name: .customLong("image-size"), help: "Input size (default: as extract).") var imageSize: Int?
@@ -68,8 +76,11 @@ struct Finetune: ParsableCommand {
         s.epochs = epochs
         s.backboneLR = backboneLR
         s.freezeBlocks = freezeBlocks
-        s.accumulate = accumulate
-        s.recompute = recompute
+        if case .count(0) = accumulate { throw ValidationError("--accumulate must be at least 1 or auto") }
+        s.accumulate = accumulate.value
+        s.recompute = recompute.value
+        do { s.evaluationSchedule = try EvaluationSchedule(evalEvery) } catch { throw ValidationError("\(error)") }
+        s.evaluationLimit = evalLimit
         s.checkpointEvery = checkpointEvery
         s.cache = cache
         s.imageSize = imageSize
@@ -89,16 +100,11 @@ struct Finetune: ParsableCommand {
         var s = try request()
         threading.apply()
         let logger = logging.bootstrap(label: "finetune")
-        if validationPerClass == .auto {
-            s.validationPerClass = try Self.defaultValidationPerClass(s)
-        }
-        var progress: ProgressReporter?
-        let trainer = FinetuneTrainer(settings: s, logger: logger) { r in
-            if progress == nil {
-                progress = ProgressReporter(label: "finetune", total: r.stepsPerEpoch * r.epochs, alreadyDone: r.step - 1,
-                                            unit: "steps", quiet: logging.quiet, interval: 30)
-            }
-            progress?.advance(by: 1)
+        let quiet = logging.quiet
+        let trainer = FinetuneTrainer(settings: s, logger: logger, progress: { label, total, done in
+            ProgressReporter(label: label, total: total, alreadyDone: done, unit: label == "train" ? "steps" : "images",
+                             quiet: quiet, interval: 30)
+        }) { r in
             logger.debug("step \(r.step): loss \(r.loss) (ce \(r.ce), rec \(r.reconstruction), adv \(r.adversarialContent)/\(r.adversarialStyle), disc \(r.discriminator)), \(String(format: "%.2f", r.seconds)) s, peak \(Int(r.peakMemoryMiB)) MiB")
         }
         // extract's pipeline on the fine-tuned model, before the result row (a run killed while
@@ -108,7 +114,6 @@ struct Finetune: ParsableCommand {
                                   imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch, logger: logger)
         }
         let row = try trainer.run()
-        progress?.finish()
         logger.info("peak memory \(Int(PeakMemory.residentMiB())) MiB")
         guard let row else {
             if s.stopAfterSteps != nil { print("stopped after \(s.stopAfterSteps!) steps; rerun the same command to continue") }
@@ -117,15 +122,6 @@ struct Finetune: ParsableCommand {
         print(try String(contentsOf: s.output.appendingPathComponent("summary.md"), encoding: .utf8))
         print("test error after each epoch: \(row.testErrors.map { String(format: "%.4f", $0) }.joined(separator: ", "))")
         print("results: \(s.output.appendingPathComponent("results.jsonl").path); fine-tuned backbone: \(s.runFolder.appendingPathComponent("backbone").path)")
-    }
-}
-
-extension Finetune {
-    /// `auto`: probe's default for the train split's size.
-    static func defaultValidationPerClass(_ s: FinetuneSettings) throws -> Int {
-        let split = try DatasetRegistry.open(s.dataset).split(s.trainSplit)
-        let rows = min(try split.labels().count, s.limit ?? .max)
-        return LabelSubsets.defaultValidationPerClass(trainRows: rows, classes: split.classNames.count)
     }
 }
 
