@@ -48,7 +48,7 @@ let package = Package(
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
-        .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        .target(name: "CSDSafetensors", dependencies: ["CSDTensor", "CSDSystem"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
         // The feature cache: crash-safe journalled writer, reader, shard merge (HDF5 on disk).
         .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem", "CZlib"], swiftSettings: optimized),
@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(name: "CSDCLITests", dependencies: ["CSDCLI"]),
         .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
+        .testTarget(name: "CSDSystemTests", dependencies: ["CSDSystem", "CSDTestSupport"]),
+        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import CSDSystem
 import CSDTensor
 import Foundation
 
