@@ -44,14 +44,14 @@ let package = Package(
                        providers: [.apt(["libjpeg-dev"])]),
 
         // Systems layer for files: atomic replacement, system-call errors, the tool version.
-        .target(name: "CSDSystem", swiftSettings: optimized),
+        .target(name: "CSDSystem", dependencies: ["CZlib"], swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor", "CSDSystem"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
         // The feature cache: crash-safe journalled writer, reader, shard merge (HDF5 on disk).
-        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem", "CZlib"], swiftSettings: optimized),
+        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem"], swiftSettings: optimized),
         // Image preprocessing matching the reference processors (Pillow resize, crop, normalise).
         .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Data-set readers (MNIST IDX, CIFAR-10, SVHN .mat, GalaxyMNIST, image folders, .npy,
@@ -128,7 +128,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDTestSupport"],
+        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDMethod", "CSDResults", "CSDSystem", "CSDSafetensors",
                                                          "CSDTestSupport"],
