@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Data-set readers (MNIST IDX, CIFAR-10, SVHN .mat, GalaxyMNIST, image folders, .npy,
         // generated stripes and a synthetic set): samples as CSDImage images with labels.
-        .target(name: "CSDData", dependencies: ["CSDImage", "CSDTensor", "CSDHDF5", "CZlib", "CPNG", "CJPEG"],
+        .target(name: "CSDData", dependencies: ["CSDImage", "CSDTensor", "CSDHDF5", "CSDSystem", "CZlib", "CPNG", "CJPEG"],
                 swiftSettings: optimized),
         // Reverse-mode autodiff and its differentiable ops.
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
