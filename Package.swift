@@ -43,7 +43,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
 
-        // Systems layer for files: atomic replacement, system-call errors, the tool version.
+        // Systems layer for files: atomic replacement, write-all, memory maps, half floats,
+        // CRC-32 (zlib's), system-call errors, the tool version. Depends on nothing of ours.
         .target(name: "CSDSystem", dependencies: ["CZlib"], swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),

@@ -84,7 +84,7 @@ public final class FeatureCacheWriter {
 
         let lock = try OutputLock(output: url)
         self.lock = lock
-        CacheFileBuilder.removeStaleTemporaries(for: url)
+        AtomicFile.removeStaleTemporaries(for: url)
 
         // The existing output file, if any.
         var replaceExisting = false
