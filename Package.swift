@@ -43,20 +43,21 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
 
-        // Systems layer for files: atomic replacement, system-call errors, the tool version.
-        .target(name: "CSDSystem", swiftSettings: optimized),
+        // Systems layer for files: atomic replacement, write-all, memory maps, half floats,
+        // CRC-32 (zlib's), system-call errors, the tool version. Depends on nothing of ours.
+        .target(name: "CSDSystem", dependencies: ["CZlib"], swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
         .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
-        .target(name: "CSDSafetensors", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        .target(name: "CSDSafetensors", dependencies: ["CSDTensor", "CSDSystem"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
         // The feature cache: crash-safe journalled writer, reader, shard merge (HDF5 on disk).
-        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem", "CZlib"], swiftSettings: optimized),
+        .target(name: "CSDFeatureStore", dependencies: ["CSDHDF5", "CSDTensor", "CSDSystem"], swiftSettings: optimized),
         // Image preprocessing matching the reference processors (Pillow resize, crop, normalise).
         .target(name: "CSDImage", dependencies: ["CSDTensor"], swiftSettings: optimized),
         // Data-set readers (MNIST IDX, CIFAR-10, SVHN .mat, GalaxyMNIST, image folders, .npy,
         // generated stripes and a synthetic set): samples as CSDImage images with labels.
-        .target(name: "CSDData", dependencies: ["CSDImage", "CSDTensor", "CSDHDF5", "CZlib", "CPNG", "CJPEG"],
+        .target(name: "CSDData", dependencies: ["CSDImage", "CSDTensor", "CSDHDF5", "CSDSystem", "CZlib", "CPNG", "CJPEG"],
                 swiftSettings: optimized),
         // Reverse-mode autodiff and its differentiable ops.
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
@@ -115,7 +116,8 @@ let package = Package(
         .testTarget(name: "CSDCLITests", dependencies: ["CSDCLI"]),
         .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors"],
+        .testTarget(name: "CSDSystemTests", dependencies: ["CSDSystem", "CSDTestSupport"]),
+        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
@@ -127,7 +129,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDTestSupport"],
+        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDMethod", "CSDResults", "CSDSystem", "CSDSafetensors",
                                                          "CSDTestSupport"],

@@ -1,4 +1,5 @@
 import CSDImage
+import CSDSystem
 import Foundation
 
 /// One labelled image of a split, with its position in the source (the cache's `index`).
@@ -55,4 +56,7 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public init(file: String, _ message: String) { self.file = file; self.message = message }
     public var description: String { "\(file): \(message)" }
+
+    /// A failed system call on the data set's own file, as `cannot <call>: <reason>`.
+    init(_ error: SystemCallError) { self.init(file: error.path, "cannot \(error.call): \(error.message)") }
 }

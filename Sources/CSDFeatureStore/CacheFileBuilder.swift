@@ -1,9 +1,10 @@
 import CSDHDF5
+import CSDSystem
 import Foundation
 
-/// Writes a complete cache file from split sources into `<out>.tmp-<pid>`, makes it durable,
-/// and renames it over `<out>`: the output is only ever replaced whole. The single writer of
-/// every cache file (journal finish and shard merge alike), so equal content gives equal files.
+/// Writes a complete cache file from split sources, replacing `<out>` whole (`AtomicFile`: a
+/// temporary file, fsynced and renamed over it). The single writer of every cache file (journal
+/// finish and shard merge alike), so equal content gives equal files.
 enum CacheFileBuilder {
     struct Split {
         let spec: FeatureSplitSpec
@@ -12,32 +13,11 @@ enum CacheFileBuilder {
         let source: any SplitRowSource
     }
 
-    static func temporaryURL(for output: URL) -> URL {
-        URL(fileURLWithPath: output.path + ".tmp-\(getpid())")
-    }
-
     static func write(_ output: URL, provenance: CacheProvenance, splits: [Split], compression: HDF5Compression) throws {
-        let temporary = temporaryURL(for: output)
-        do {
-            try? FileManager.default.removeItem(at: temporary)
-            try writeFile(temporary, provenance: provenance, splits: splits, compression: compression)
-            try FileIO.syncFile(temporary)
-            try FileIO.rename(temporary, over: output)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
-        try FileIO.syncDirectory(output.deletingLastPathComponent())
-    }
-
-    /// Removes `<out>.tmp-<pid>` files of processes that no longer run (a crash mid-build).
-    static func removeStaleTemporaries(for output: URL) {
-        let directory = output.deletingLastPathComponent()
-        let prefix = output.lastPathComponent + ".tmp-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), !FileIO.processIsAlive(pid) else { continue }
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        try FileIO.reporting {
+            try AtomicFile.replace(output) { temporary in
+                try writeFile(temporary, provenance: provenance, splits: splits, compression: compression)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import CSDHDF5
+import CSDSystem
 import Foundation
 
 /// Joins the shard files of a sharded extract into one cache, identical (datasets and
@@ -67,7 +68,7 @@ public enum FeatureCacheMerge {
             }
             splits.append(.init(spec: spec, rowRange: nil, source: ConcatenatedSource(parts: parts.map(\.source))))
         }
-        CacheFileBuilder.removeStaleTemporaries(for: output)
+        AtomicFile.removeStaleTemporaries(for: output)
         try CacheFileBuilder.write(output, provenance: provenance, splits: splits, compression: compression)
     }
 }

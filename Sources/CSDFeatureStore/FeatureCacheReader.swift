@@ -1,4 +1,5 @@
 import CSDHDF5
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -200,8 +201,7 @@ public final class FeatureCacheReader: @unchecked Sendable {
             try half.withUnsafeMutableBufferPointer { buffer in
                 let raw = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[0..<(n * 2)])
                 try dataset.readRows(block, into: raw, as: .float16)
-                HalfFloat.convert(UnsafeBufferPointer(rebasing: buffer[0..<n]),
-                                  to: UnsafeMutableBufferPointer(rebasing: out[offset..<(offset + n)]))
+                for i in 0..<n { out[offset + i] = HalfPrecision.float(fromHalf: buffer[i]) }
             }
             start = block.upperBound
         }

@@ -1,4 +1,5 @@
 import CSDHDF5
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -83,7 +84,7 @@ public final class FeatureCacheWriter {
 
         let lock = try OutputLock(output: url)
         self.lock = lock
-        CacheFileBuilder.removeStaleTemporaries(for: url)
+        AtomicFile.removeStaleTemporaries(for: url)
 
         // The existing output file, if any.
         var replaceExisting = false
@@ -201,7 +202,7 @@ public final class FeatureCacheWriter {
                 for (a, column) in attributeColumns.enumerated() {
                     record.storeBytes(of: column[r], toByteOffset: layout.attributesOffset + 4 * a, as: Float.self)
                 }
-                let crc = JournalRecordLayout.crc(UnsafeRawBufferPointer(rebasing: record[0..<layout.crcOffset]))
+                let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: record[0..<layout.crcOffset]))
                 record.storeBytes(of: crc.littleEndian, toByteOffset: layout.crcOffset, as: UInt32.self)
             }
             try journal.append(UnsafeRawBufferPointer(rebasing: buffer[0..<(b * recordBytes)]), count: b,

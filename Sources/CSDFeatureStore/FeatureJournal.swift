@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -9,8 +10,7 @@ import Darwin
 /// `<out>.<split>.journal/` holding
 ///
 /// - `header.json`: what is being written (format, version, provenance, split spec, row range,
-///   whether it is a shard, the record layout). Written once, atomically (temp file, fsync,
-///   rename, fsync of the directory).
+///   whether it is a shard, the record layout). Written once, atomically (`AtomicFile`).
 /// - `records.bin`: fixed-size records (`JournalRecordLayout`), appended one batch per
 ///   `pwrite` and made durable with one `fdatasync` per batch.
 ///
@@ -103,12 +103,7 @@ final class FeatureJournal {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(header)
-        let temporary = directory.appendingPathComponent("header.json.tmp")
-        let tfd = try FileIO.open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { close(tfd) }
-        try data.withUnsafeBytes { try FileIO.write(tfd, $0, at: 0, path: temporary.path) }
-        try FileIO.sync(tfd, path: temporary.path)
-        try FileIO.rename(temporary, over: directory.appendingPathComponent("header.json"))
+        try FileIO.reporting { try AtomicFile.replace(directory.appendingPathComponent("header.json"), with: data) }
         let journal = try FeatureJournal(directory: directory, header: header, layout: layout)
         try FileIO.syncDirectory(directory)
         try FileIO.syncDirectory(directory.deletingLastPathComponent())
@@ -168,7 +163,7 @@ final class FeatureJournal {
     /// Appends `count` encoded records with one write, then (if `durable`) one fdatasync.
     func append(_ records: UnsafeRawBufferPointer, count: Int, durable: Bool) throws {
         precondition(records.count == count * layout.recordBytes)
-        try FileIO.write(fd, records, at: committedRows * layout.recordBytes, path: recordsPath)
+        try FileIO.reporting { try WriteAll.write(records, to: fd, at: committedRows * layout.recordBytes, path: recordsPath) }
         if durable { try FileIO.sync(fd, path: recordsPath) }
         committedRows += count
     }

@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -5,25 +6,22 @@ import Glibc
 import Darwin
 #endif
 
-/// The few POSIX calls the journal and the atomic replace need, with errors that name the file.
+/// The few POSIX calls the journal and the lock need, with errors that name the file. Writing
+/// and atomic replacement are CSDSystem's (`WriteAll`, `AtomicFile`), through `reporting`.
 enum FileIO {
+    /// Runs `body`, reporting CSDSystem's errors as the feature store's.
+    static func reporting<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as SystemCallError {
+            throw FeatureCacheError.io(path: error.path, operation: error.call, code: error.code)
+        }
+    }
+
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         let fd = Foundation.open(path, flags | O_CLOEXEC, mode)
         if fd < 0 { throw FeatureCacheError.io(path: path, operation: "open", code: errno) }
         return fd
-    }
-
-    /// pwrite until every byte is written (a signal may interrupt a large write part way).
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FeatureCacheError.io(path: path, operation: "write", code: errno)
-            }
-            done += n
-        }
     }
 
     /// pread exactly `bytes.count` bytes (the caller knows they exist).
@@ -57,13 +55,6 @@ enum FileIO {
         if fsync(fd) != 0 { throw FeatureCacheError.io(path: url.path, operation: "fsync directory", code: errno) }
     }
 
-    /// Flushes a closed file's data to disk (before it is renamed into place).
-    static func syncFile(_ url: URL) throws {
-        let fd = try open(url.path, O_RDONLY)
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw FeatureCacheError.io(path: url.path, operation: "fsync", code: errno) }
-    }
-
     static func size(_ fd: Int32, path: String) throws -> Int {
         var info = stat()
         if fstat(fd, &info) != 0 { throw FeatureCacheError.io(path: path, operation: "stat", code: errno) }
@@ -74,17 +65,5 @@ enum FileIO {
         if ftruncate(fd, off_t(length)) != 0 { throw FeatureCacheError.io(path: path, operation: "truncate", code: errno) }
     }
 
-    /// rename(2): atomic replacement of `target` on the same file system.
-    static func rename(_ source: URL, over target: URL) throws {
-        if Foundation.rename(source.path, target.path) != 0 {
-            throw FeatureCacheError.io(path: target.path, operation: "rename \(source.lastPathComponent) over it", code: errno)
-        }
-    }
-
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
-
-    /// Whether process `pid` is alive (a stale temporary file of a dead one may be removed).
-    static func processIsAlive(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno != ESRCH
-    }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import CSDSystem
 
 /// One journal record, little-endian and fixed-size, so a torn tail is found by length and CRC:
 ///
@@ -21,13 +21,9 @@ struct JournalRecordLayout: Equatable {
         "index:i64le,label:i64le,features:f32le[\(featureDim)],attributes:f32le[\(attributeCount)],crc32:u32le"
     }
 
-    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
-    }
-
     /// Whether the record at `record` (recordBytes long) carries a matching CRC.
     func isValid(_ record: UnsafeRawBufferPointer) -> Bool {
         let stored = UInt32(littleEndian: record.loadUnaligned(fromByteOffset: crcOffset, as: UInt32.self))
-        return stored == Self.crc(UnsafeRawBufferPointer(rebasing: record[0..<crcOffset]))
+        return stored == CRC32.checksum(UnsafeRawBufferPointer(rebasing: record[0..<crcOffset]))
     }
 }

@@ -1,3 +1,5 @@
+import CSDSystem
+
 /// The rows of a journal, de-interleaved into a block (features converted to float16 when the
 /// cache stores float16: conversion happens once, here, when the file is built).
 final class JournalSource: SplitRowSource {
@@ -41,7 +43,7 @@ final class JournalSource: SplitRowSource {
             case .f16:
                 let halves = target.bindMemory(to: UInt16.self)
                 for j in 0..<dim {
-                    halves[j] = HalfFloat.half(from: features.loadUnaligned(fromByteOffset: 4 * j, as: Float.self))
+                    halves[j] = HalfPrecision.half(from: features.loadUnaligned(fromByteOffset: 4 * j, as: Float.self))
                 }
             }
             for (a, slot) in attributeSlots.enumerated() {

@@ -42,7 +42,7 @@ enum TrainingCheckpoint {
         var entries: [SafetensorsEntry] = []
         for o in optimizers {
             for (key, p) in o.parameters {
-                guard let m = o.optimizer.momentsFor(p) else { continue }
+                guard let m = o.optimizer.moments(of: p) else { continue }
                 entries.append(.tensor("\(o.name).\(key).exp_avg", m.m))
                 entries.append(.tensor("\(o.name).\(key).exp_avg_sq", m.v))
                 entries.append(.int64("\(o.name).\(key).step", [Int64(m.step)]))

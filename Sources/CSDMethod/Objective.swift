@@ -7,8 +7,9 @@ public enum ContentStyleObjective {
     public struct GeneratorTerms {
         public let total: Variable
         public let ce: Float, reconstruction: Float, adversarialContent: Float, adversarialStyle: Float
-        /// The codes of this batch, cut from the graph (the trainer's discriminator step uses
-        /// codes recomputed after the encoder update instead; kept for inspection and tests).
+        /// The codes of this batch, cut from the graph: the discriminators' input with
+        /// `disc_codes=step` (`TrainingStep.run`); the default, `disc_codes=updated`, recomputes
+        /// them with the encoder just updated instead.
         public let probabilities: Tensor
         public let style: Tensor?
     }

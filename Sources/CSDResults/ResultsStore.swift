@@ -35,19 +35,9 @@ public struct ResultsStore: Sendable {
         guard flock(fd, LOCK_EX) == 0 else { throw SystemCallError("flock", fileURL.path, errno) }
         defer { flock(fd, LOCK_UN) }
         try repairTornTail(fd)
-        try line.withUnsafeBytes { raw in
-            var offset = 0
-            // One write carries the whole line; the loop only finishes a short write (a full
-            // disk or a signal), which a crash could tear anyway and readers tolerate.
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemCallError("write", fileURL.path, errno)
-                }
-                offset += n
-            }
-        }
+        // One write carries the whole line; WriteAll only finishes a short write (a full disk or
+        // a signal), which a crash could tear anyway and readers tolerate.
+        try line.withUnsafeBytes { try WriteAll.write($0, to: fd, path: fileURL.path) }
         guard fsync(fd) == 0 else { throw SystemCallError("fsync", fileURL.path, errno) }
     }
 
@@ -137,8 +127,7 @@ public struct ResultsStore: Sendable {
             tailStart = from
         }
         if Self.decode(Data(tail)) != nil {
-            var newline: UInt8 = 0x0A
-            guard write(fd, &newline, 1) == 1 else { throw SystemCallError("write", fileURL.path, errno) }
+            try [UInt8(0x0A)].withUnsafeBytes { try WriteAll.write($0, to: fd, path: fileURL.path) }
         } else {
             guard ftruncate(fd, tailStart) == 0 else { throw SystemCallError("ftruncate", fileURL.path, errno) }
         }

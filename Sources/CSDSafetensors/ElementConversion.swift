@@ -1,3 +1,5 @@
+import CSDSystem
+
 /// Widening of stored elements into float32 / Int64. Sources may be unaligned (a tensor after an
 /// odd-length F16 one), so every element is read with `loadUnaligned`.
 enum ElementConversion {

@@ -54,6 +54,3 @@ extension SafetensorsError: LocalizedError {
 
 /// Formats a shape the way error messages show it, e.g. `[384, 384]`.
 func describe(shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
-
-/// `strerror` text for the current `errno`.
-func errnoDescription(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

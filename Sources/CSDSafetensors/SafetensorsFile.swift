@@ -1,3 +1,4 @@
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -14,14 +15,22 @@ public final class SafetensorsFile: SafetensorsCheckpoint, @unchecked Sendable {
     /// All tensors in file (offset) order.
     public let tensorInfos: [SafetensorsTensorInfo]
 
-    private let map: MemoryMap
+    private let map: MappedFile
     private let header: SafetensorsHeader
     private let lock = NSLock()
     private var borrowedStorages: [String: TensorStorage] = [:]
 
     public init(url: URL) throws {
         self.url = url
-        map = try MemoryMap(path: url.path, minimumSize: 8)
+        do {
+            map = try MappedFile(path: url.path, access: .copyOnWrite)
+        } catch let error as SystemCallError {
+            throw SafetensorsError(.io, path: url.path, "cannot \(error.call): \(error.message)")
+        }
+        guard map.count >= 8 else {
+            throw SafetensorsError(.fileTooShort, path: url.path,
+                                   "file is \(map.count) bytes, shorter than the 8-byte header length")
+        }
         header = try SafetensorsHeader.parse(file: map.bytes, path: url.path)
         metadata = header.metadata
         tensorInfos = header.tensors
@@ -42,7 +51,7 @@ public final class SafetensorsFile: SafetensorsCheckpoint, @unchecked Sendable {
 
     /// Address of a tensor's first byte inside the mapping.
     private func address(of info: SafetensorsTensorInfo) -> UnsafeMutableRawPointer {
-        map.base + header.dataStart + info.dataOffsets.lowerBound
+        map.base! + header.dataStart + info.dataOffsets.lowerBound  // the file has at least 8 bytes
     }
 
     /// Whether `tensor(name)` returns the mapped bytes without copying.

@@ -1,3 +1,4 @@
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -46,46 +47,17 @@ public struct SafetensorsEntry: @unchecked Sendable {
 /// Writes safetensors files the way the Python library does: tensors sorted by descending dtype
 /// alignment then name, header JSON padded with spaces to a multiple of 8 bytes.
 public enum SafetensorsWriter {
-    /// Writes atomically: a temporary file in the same folder is filled, fsynced and renamed over
-    /// `url`, so a killed process never leaves a partial file under the final name.
+    /// Writes atomically (`AtomicFile`): a killed process never leaves a partial file under the
+    /// final name, and a failed write leaves the old file as it was.
     public static func write(_ entries: [SafetensorsEntry], metadata: [String: String] = [:], to url: URL) throws {
         let path = url.path
         let (header, ordered) = try prepare(entries, metadata: metadata, path: path)
-        let folder = url.deletingLastPathComponent().path
-        let tempPath = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else {
-            throw SafetensorsError(.io, path: path, "cannot create temporary file \(tempPath): \(errnoDescription())")
-        }
-        var closed = false
-        var renamed = false
-        defer {
-            if !closed { close(fd) }
-            if !renamed { unlink(tempPath) }
-        }
-        try emit(header: header, entries: ordered) { chunk in
-            var offset = 0
-            while offset < chunk.count {
-                let n = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SafetensorsError(.io, path: path, "cannot write \(tempPath): \(errnoDescription())")
-                }
-                offset += n
+        do {
+            try AtomicFile.replace(url) { fd, temporary in
+                try emit(header: header, entries: ordered) { try WriteAll.write($0, to: fd, path: temporary.path) }
             }
-        }
-        guard fsync(fd) == 0 else { throw SafetensorsError(.io, path: path, "fsync failed: \(errnoDescription())") }
-        closed = true
-        guard close(fd) == 0 else { throw SafetensorsError(.io, path: path, "close failed: \(errnoDescription())") }
-        guard rename(tempPath, path) == 0 else {
-            throw SafetensorsError(.io, path: path, "cannot rename \(tempPath) into place: \(errnoDescription())")
-        }
-        renamed = true
-        // Make the rename itself durable; failure here leaves a complete file, so it is ignored.
-        let dirFD = open(folder, O_RDONLY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
+        } catch let error as SystemCallError {
+            throw SafetensorsError(.io, path: path, "cannot create the file: \(error)")
         }
     }
 

@@ -1,6 +1,7 @@
 import CSDTestSupport
 @testable import CSDData
 import CSDImage
+import CSDSystem
 import Foundation
 import Testing
 
@@ -58,7 +59,7 @@ import Testing
         // A huge IHDR (65535 x 65535 RGB, CRC fixed) is refused before any allocation.
         var huge = png
         huge[16..<24] = [0, 0, 0xFF, 0xFF, 0, 0, 0xFF, 0xFF]
-        let crc = crc32(Array(huge[12..<29]))
+        let crc = Array(huge[12..<29]).withUnsafeBytes { CRC32.checksum($0) }
         huge[29..<33] = [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
         expectDatasetError(["PNG decode failed", "too large"], file: "x.png") { _ = try ImageFileDecoder.decode(huge, file: "x.png") }
     }

@@ -1,6 +1,7 @@
 import CSDTestSupport
 @testable import CSDData
 import CSDImage
+import CSDSystem
 import Foundation
 import Testing
 
@@ -123,16 +124,7 @@ func gzipStoredIDX(header: [UInt8] = [], content: [UInt8]? = nil) -> [UInt8] {
     var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
     out += [1, UInt8(data.count & 0xFF), UInt8(data.count >> 8), ~UInt8(data.count & 0xFF), ~UInt8(data.count >> 8)]
     out += data
-    let crc = crc32(data)
+    let crc = data.withUnsafeBytes { CRC32.checksum($0) }
     for v in [crc, UInt32(data.count)] { out += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
     return out
-}
-
-func crc32(_ data: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for b in data {
-        crc ^= UInt32(b)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-    }
-    return ~crc
 }

@@ -1,4 +1,5 @@
 import CSDSafetensors
+import CSDSystem
 import CSDTensor
 import Foundation
 import Testing

@@ -1,3 +1,6 @@
+// Ours rather than swift-crypto's SHA256: a clean debug build of its Crypto product (BoringSSL's
+// C sources) took 141 s on this project's 2-core machines (113 s of CPU), too much to pay on
+// every fresh clone for hashing one weights file per cache.
 import Foundation
 
 /// SHA-256 (FIPS 180-4) of files, for the provenance of caches built from a checkpoint: which

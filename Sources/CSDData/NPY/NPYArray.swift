@@ -1,8 +1,10 @@
+import CSDSystem
+
 /// A memory-mapped `.npy` array with its header checked: C order, a known dtype, and a file
 /// size equal to the header plus the data the shape describes.
 struct NPYArray: Sendable {
     let header: NPYHeader
-    let file: MemoryMappedFile
+    let file: MappedFile
     var path: String { file.path }
     var shape: [Int] { header.shape }
 
@@ -19,8 +21,8 @@ struct NPYArray: Sendable {
               header.dataOffset + bytes == input.size else {
             throw DatasetError(file: path, "size mismatch: header says shape \(header.shape) of '\(header.descr)' (\(checkedProduct(header.shape + [itemSize]).map(String.init) ?? "too many") data bytes after \(header.dataOffset) header bytes), file has \(input.size) bytes")
         }
-        file = try MemoryMappedFile(path: path)
-        guard file.size == input.size else { throw DatasetError(file: path, "file changed while opening") }
+        do { file = try MappedFile(path: path) } catch let error as SystemCallError { throw DatasetError(error) }
+        guard file.count == input.size else { throw DatasetError(file: path, "file changed while opening") }
     }
 
     /// Requires a uint8 dtype.

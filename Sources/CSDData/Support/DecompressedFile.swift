@@ -1,3 +1,4 @@
+import CSDSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,14 +35,10 @@ final class DecompressedFile: @unchecked Sendable {
                 while true {
                     let n = try stream.readSome(into: chunk)
                     if n == 0 { break }
-                    var written = 0
-                    while written < n {
-                        let w = write(fd, chunk.baseAddress! + written, n - written)
-                        if w < 0, errno == EINTR { continue }
-                        guard w > 0 else {
-                            throw DatasetError(file: source, "cannot write the decompressed copy \(path): \(String(cString: strerror(errno)))")
-                        }
-                        written += w
+                    do {
+                        try WriteAll.write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), to: fd, path: path)
+                    } catch let error as SystemCallError {
+                        throw DatasetError(file: source, "cannot write the decompressed copy \(path): \(error.message)")
                     }
                 }
             }

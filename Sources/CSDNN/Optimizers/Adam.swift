@@ -6,7 +6,8 @@ import Foundation
 /// with PyTorch's update rule and bias corrections.
 ///
 /// Parameters without a gradient (frozen, or unused this step) are skipped and keep their
-/// moments. `state` exposes moments and the step count for checkpoints.
+/// moments. `moments(of:)` and `setMoments(for:m:v:step:)` read and restore a parameter's
+/// moments and step count (checkpoints).
 public final class Adam {
     public enum WeightDecay: Sendable { case l2, decoupled }
 
@@ -67,5 +68,6 @@ public final class Adam {
         moments[ObjectIdentifier(p)] = (m, v, step)
     }
 
-    public func momentsFor(_ p: Variable) -> (m: Tensor, v: Tensor, step: Int)? { moments[ObjectIdentifier(p)] }
+    /// A parameter's moments and step count; nil before its first update.
+    public func moments(of p: Variable) -> (m: Tensor, v: Tensor, step: Int)? { moments[ObjectIdentifier(p)] }
 }

@@ -1,5 +1,8 @@
-import CSDSafetensors
+import CSDSystem
 import Testing
+
+/// Equal bit patterns, or both NaN.
+private func sameBits(_ a: Float, _ b: Float) -> Bool { a.isNaN ? b.isNaN : a.bitPattern == b.bitPattern }
 
 @Suite struct HalfPrecisionTests {
     @Test func halfToFloatKnownValues() {

@@ -1,7 +1,9 @@
-/// Exact IEEE half (F16) and bfloat16 (BF16) conversions by bit manipulation.
+/// Exact IEEE half (F16) and bfloat16 (BF16) conversions by bit manipulation: the one
+/// implementation behind safetensors' F16/BF16 tensors and the feature cache's f16 features.
 ///
 /// Written out rather than using `Float16` so the results are identical on every platform
-/// (Float16 is missing on macOS/x86_64) and NaN handling is explicit.
+/// (Float16 is missing on macOS/x86_64) and NaN handling is explicit. Float -> half rounds to
+/// nearest even, as numpy's `astype(float16)` and hardware conversion do.
 public enum HalfPrecision {
     /// F16 -> F32. Exact for every input: subnormals are normalised, infinities kept, and NaNs
     /// keep sign and payload with the quiet bit set (as hardware conversion does).
