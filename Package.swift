@@ -135,7 +135,7 @@ let package = Package(
                                                          "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFinetuneTests", dependencies: ["CSDFinetune", "CSDProbe", "CSDMethod", "CSDResults", "CSDBackbones", "CSDSafetensors", "CSDNN",
-                                                           "CSDTestSupport",
+                                                           "CSDTestSupport", "finetune",
                                                            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage",
                                                            .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),

@@ -186,7 +186,7 @@ final class FinetuneRun {
         var rng = RandomStream(seed: s.seed, .statisticsSample)
         let rows = Array(rng.permutation(train.count).prefix(s.standardizeSamples))
         progress.note("standardisation statistics from the initial tokens")
-        defer { progress.finish() }
+        defer { progress.finish(); StoragePool.shared.releaseCached() }
         return Standardization(fitting: try imageTokens(backbone, train, rows, batch: s.evaluationBatch, progress: progress))
     }
 

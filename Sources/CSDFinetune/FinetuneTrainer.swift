@@ -21,6 +21,8 @@ public final class FinetuneTrainer {
         public let discriminator: Float
         public let seconds: Double
         public let peakMemoryMiB: Double
+        /// The memory plan's expected peak, next to the measured one.
+        public let plannedPeakMiB: Double
     }
 
     public let settings: FinetuneSettings
@@ -132,7 +134,7 @@ public final class FinetuneTrainer {
                           epochs: s.epochs, loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
                           adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
                           discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
-                          peakMemoryMiB: PeakMemory.residentMiB())
+                          peakMemoryMiB: PeakMemory.residentMiB(), plannedPeakMiB: run.plan.peakBytes / 1_048_576)
     }
 
     /// The test error (of the evaluation rows, or the whole split) and the validation error,
@@ -150,6 +152,9 @@ public final class FinetuneTrainer {
             line += ", validation error \(String(format: "%.4f", validationError))"
         }
         clock.secondsPerEvaluatedRow = Date().timeIntervalSince(started) / Double(rows.count + run.validation.count)
+        // The evaluation's buffers (other sizes than a training step's) leave the pool, so that
+        // training does not hold both sets.
+        StoragePool.shared.releaseCached()
         logger.info("\(line), peak memory \(String(format: "%.0f", PeakMemory.residentMiB())) MiB")
     }
 

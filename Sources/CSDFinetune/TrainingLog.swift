@@ -21,6 +21,7 @@ final class TrainingLog {
             ("reconstruction", Double(r.reconstruction)), ("adversarial_content", Double(r.adversarialContent)),
             ("adversarial_style", Double(r.adversarialStyle)), ("discriminator", Double(r.discriminator)),
             ("seconds", r.seconds), ("peak_memory_mib", r.peakMemoryMiB),
+            ("planned_peak_mib", r.plannedPeakMiB),
         ]
         let data = try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: fields), options: [.sortedKeys])
         try handle.write(contentsOf: data + Data("\n".utf8))

@@ -7,6 +7,11 @@ import Foundation
 /// first touch: measured at +40% on a GEMM that allocates its output. A model's loop allocates
 /// the same sizes again and again, so buffers of the same rounded size are kept and handed back.
 /// The pool holds at most `capacity` bytes; beyond it, buffers are freed as usual.
+///
+/// A request the pool has no buffer of its exact size takes the smallest cached one up to twice
+/// its size (best fit; the buffer is resident already, so this costs no memory): batches of neighbouring sizes (the last, shorter batch of an epoch,
+/// micro-batches that differ by a row) then reuse the cached set instead of allocating a second
+/// one beside it, which would double a training step's peak memory.
 public final class StoragePool: @unchecked Sendable {
     public static let shared = StoragePool()
 
@@ -16,6 +21,8 @@ public final class StoragePool: @unchecked Sendable {
 
     public var capacity: Int
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    /// Buffers handed out for a smaller request than their size: their real size.
+    private var lentLarger: [UnsafeMutableRawPointer: Int] = [:]
     public private(set) var cachedBytes = 0
     private let lock = NSLock()
 
@@ -38,6 +45,13 @@ public final class StoragePool: @unchecked Sendable {
                 lock.unlock()
                 return p
             }
+            if let larger = free.keys.filter({ $0 > size && $0 <= 2 * size && !(free[$0]?.isEmpty ?? true) }).min(),
+               let p = free[larger]?.popLast() {
+                cachedBytes -= larger
+                lentLarger[p] = larger
+                lock.unlock()
+                return p
+            }
             lock.unlock()
             return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment)
         }
@@ -46,8 +60,8 @@ public final class StoragePool: @unchecked Sendable {
 
     func deallocate(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         if bytes >= Self.minimumPooledBytes {
-            let size = Self.roundedSize(bytes)
             lock.lock()
+            let size = lentLarger.removeValue(forKey: pointer) ?? Self.roundedSize(bytes)
             if cachedBytes + size <= capacity {
                 free[size, default: []].append(pointer)
                 cachedBytes += size
