@@ -32,4 +32,14 @@ public struct Setting: Equatable, Sendable, CustomStringConvertible {
             }
         }
     }
+
+    /// The option sets a list of settings asks for: a value with commas (`w_c=0,0.1,0.3`) is a
+    /// list of alternatives, and the sets are every combination (the first setting varying
+    /// slowest), each a list of single-valued settings in the original order.
+    public static func grid(_ settings: [Setting]) -> [[Setting]] {
+        settings.reduce([[]]) { sets, setting in
+            let values = setting.value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return sets.flatMap { set in values.map { set + [Setting(name: setting.name, value: $0)] } }
+        }
+    }
 }

@@ -14,7 +14,8 @@ public struct SweepPlan: Sendable {
     public var labels: [Int?]
     public var seeds: [Int]
     public var epochs: Int
-    public var options: MethodOptions
+    /// One or more option sets (an ablation); every cell runs under each.
+    public var optionSets: [MethodOptions]
     /// Labeled train rows per class held out for validation (0: none); see `LabelSubsets.holdOut`.
     public var validationPerClass: Int
     /// 0-based shard and count: this process runs every `count`-th cell.
@@ -22,17 +23,20 @@ public struct SweepPlan: Sendable {
 
     public init(methods: [TrainingMethod], labels: [Int?], seeds: [Int], epochs: Int, options: MethodOptions,
                 validationPerClass: Int = 0) {
-        self.methods = methods; self.labels = labels; self.seeds = seeds; self.epochs = epochs; self.options = options
+        self.methods = methods; self.labels = labels; self.seeds = seeds; self.epochs = epochs; self.optionSets = [options]
         self.validationPerClass = validationPerClass
     }
 
-    /// Every cell, in a stable order (methods, then label counts, then seeds); kNN has no epochs.
+    /// Every cell, in a stable order (option sets, methods, label counts, seeds); kNN has no
+    /// epochs. Cells that would repeat a run (a baseline under options it ignores) appear once.
     public var cells: [RunSpec] {
         var out: [RunSpec] = []
-        for m in methods { for n in labels { for s in seeds {
-            out.append(RunSpec(method: m, labels: n, seed: s, options: options, epochs: m == .knn ? 0 : epochs,
-                               validationPerClass: validationPerClass))
-        } } }
+        var seen = Set<String>()
+        for options in optionSets { for m in methods { for n in labels { for s in seeds {
+            let spec = RunSpec(method: m, labels: n, seed: s, options: options, epochs: m == .knn ? 0 : epochs,
+                               validationPerClass: validationPerClass)
+            if seen.insert(spec.runID).inserted { out.append(spec) }
+        } } } }
         guard let shard else { return out }
         return out.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
     }

@@ -12,6 +12,8 @@ public enum ResultsSummary {
         out += table("Final test error (%)", groups) { $0.finalTestError }
         if rows.contains(where: { $0.validationChosenTestError != nil }) {
             out += table("Test error at the validation-chosen evaluation (%)", groups) { $0.validationChosenTestError }
+            // What settings are judged on (never the test error).
+            out += table("Validation error at the chosen evaluation (%)", groups) { $0.validationErrors?.min() }
         }
         out.append("Cells: mean ± std over seeds, in percent; std is the sample standard deviation "
                    + "(n - 1), 0 for a single seed.")

@@ -26,8 +26,10 @@ struct Sweep: ParsableCommand {
         generator step's, one encoder forward less), disc_steps [1], \
         w_ce [1], w_rec [1], w_c [0.1], w_s [0.1], standardize [true], lr [0.001], disc_lr [0.001], \
         unlabeled_batch [256], labeled_batch [64], knn_k [auto: chosen on the validation subset from \
-        1, 3, 5, 10, 20, 50, or without one capped by the smallest labeled class count]. A restarted \
-        sweep skips the runs already in <out>/results.jsonl.
+        1, 3, 5, 10, 20, 50, or without one capped by the smallest labeled class count]. A value with \
+        commas is an ablation: w_c=0,0.1,0.3 reconstruction=cosine,mse runs every cell under each of \
+        the 6 combinations, and the summary has a row per option set (judge them on the validation \
+        error). A restarted sweep skips the runs already in <out>/results.jsonl.
         """)
 
     @Option(help: "A TOML file with any of the settings below (cache, methods, labels, seeds, epochs, parallel, shard, validation_per_class, out) and an [options] table; command-line values win.",
@@ -65,12 +67,17 @@ struct Sweep: ParsableCommand {
     func request() throws -> Request {
         let r = try ConfigResolver(file: config, keys: ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard",
                                                         "validation_per_class", "out"], tables: ["options"])
-        var options = MethodOptions()
-        try Setting.apply(r.settings("options", then: settings)) { try options.set($0, $1) }
+        // Comma lists make an ablation: one option set per combination.
+        let optionSets = try Setting.grid(r.settings("options", then: settings)).map { set in
+            var options = MethodOptions()
+            try Setting.apply(set) { try options.set($0, $1) }
+            return options
+        }
         var plan = SweepPlan(methods: try r.value(methods, "methods", default: [.csd, .supervised], Self.parseMethods),
                              labels: try r.value(labels, "labels", default: [10, 25, 50, 100, 250, 500, 1000, nil], LabelCount.parseList),
                              seeds: try r.value(seeds, "seeds", default: [0, 1, 2], Self.parseSeeds),
-                             epochs: try r.value(epochs, "epochs", default: 30, Self.parsePositive), options: options)
+                             epochs: try r.value(epochs, "epochs", default: 30, Self.parsePositive), options: optionSets[0])
+        plan.optionSets = optionSets
         plan.shard = try r.value(shard, "shard", Shard.parse)?.pair
         return Request(cache: URL(fileURLWithPath: try r.required(cache, "cache", flag: "--cache", Self.text)),
                        out: URL(fileURLWithPath: try r.required(out, "out", flag: "--out", Self.text)), plan: plan,

@@ -99,3 +99,16 @@ struct SettingTests {
         }
     }
 }
+
+struct SettingGridTests {
+    @Test func commaListsMakeEveryCombination() throws {
+        let sets = Setting.grid([try Setting.parse("w_c=0,0.1"), try Setting.parse("hidden=64"),
+                                 try Setting.parse("reconstruction=cosine,mse")])
+        #expect(sets.count == 4)
+        #expect(sets.map { $0.map(\.description).joined(separator: " ") } == [
+            "w_c=0 hidden=64 reconstruction=cosine", "w_c=0 hidden=64 reconstruction=mse",
+            "w_c=0.1 hidden=64 reconstruction=cosine", "w_c=0.1 hidden=64 reconstruction=mse",
+        ])
+        #expect(Setting.grid([]) == [[]])
+    }
+}

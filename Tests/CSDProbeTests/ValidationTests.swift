@@ -52,3 +52,18 @@ struct ValidationTests {
         }
     }
 }
+
+/// An ablation: one sweep over several option sets.
+struct AblationPlanTests {
+    @Test func everyOptionSetGetsItsCellsAndIgnoredOptionsDoNotRepeatARun() {
+        var a = MethodOptions(), b = MethodOptions()
+        a.wC = 0
+        b.wC = 0.3
+        var plan = SweepPlan(methods: [.csd, .knn], labels: [10, nil], seeds: [0, 1], epochs: 2, options: a)
+        plan.optionSets = [a, b]
+        let cells = plan.cells
+        #expect(cells.filter { $0.method == .csd }.count == 8)
+        #expect(cells.filter { $0.method == .knn }.count == 4, "kNN ignores w_c: its cells run once")
+        #expect(Set(cells.map(\.runID)).count == cells.count)
+    }
+}
