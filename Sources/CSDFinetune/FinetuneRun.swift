@@ -79,27 +79,20 @@ final class FinetuneRun {
         self.train = train
         let test = try ImageBank(split: testSplit, preprocessing: preprocessing, limit: s.limit)
         self.test = test
-        evaluationRows = s.evaluationLimit.map { n in
-            LabelSubsets.subset(labels: test.labels, classes: testSplit.classNames.count, size: n, seed: s.seed)
-        } ?? Array(0..<test.count)
-        for bank in [train, test] where !bank.holdsImages {
-            logger.info("split '\(bank.split.name)': decoded images exceed a quarter of the memory; reading them sample by sample")
+        evaluationRows = LabelSubsets.subset(labels: test.labels, classes: testSplit.classNames.count, size: s.evaluationLimit,
+                                             seed: s.seed)
+        for bank in [train, test] where !bank.holdsImages { logger.info("split '\(bank.split.name)': read sample by sample (\(ImageBank.note))") }
+        let (dataset, weights) = (self.dataset, initialWeights), cache = try s.cache.map {
+            try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
+                                weights: weights, dimension: backbone.imageTokenDimension)
         }
-        let (dataset, weights) = (self.dataset, initialWeights)
-        let cache = try s.cache.map { try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
-                                                          weights: weights, dimension: backbone.imageTokenDimension) }
 
         let (generator, discriminator, optimizers) = Self.optimizers(s, backbone: backbone, heads: heads)
         self.optimizers = optimizers
-        let standardization: Standardization
-        if let resumeFolder {
-            standardization = try TrainingCheckpoint.restore(resumeFolder, heads: heads, optimizers: optimizers)
-        } else if let cache {
-            standardization = Standardization(fitting: cache.tokens)
-        } else {
-            standardization = try Self.sampleStandardization(s, backbone: backbone, train: train,
-                                                             progress: progress("statistics", s.standardizeSamples, 0))
-        }
+        let standardization = try resumeFolder.map { try TrainingCheckpoint.restore($0, heads: heads, optimizers: optimizers) }
+            ?? cache.map { Standardization(fitting: $0.tokens) }
+            ?? Self.sampleStandardization(s, backbone: backbone, train: train,
+                                          progress: progress("statistics", min(s.standardizeSamples, train.count), 0))
         self.standardization = standardization
         step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
                             standardization: standardization, microBatches: plan.accumulate, pixels: { try train.pixels($0) },

@@ -15,6 +15,7 @@ final class ImageBank: @unchecked Sendable {
     private let images: [Image]?
 
     static var memoryBudget: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) / 4 }
+    static let note = "its decoded images would exceed a quarter of the memory"
 
     /// `limit`: only the first rows of the split (quick trials).
     init(split: any DatasetSplit, preprocessing: Preprocessing, limit: Int? = nil,
