@@ -37,6 +37,8 @@ final class FinetuneRun {
 
     var classes: Int { train.split.classNames.count }
     var stepsPerEpoch: Int { (pool.count + settings.options.unlabeledBatch - 1) / settings.options.unlabeledBatch }
+    /// The run's optimiser steps: its epochs', or fewer with `maxSteps`.
+    var totalSteps: Int { min(stepsPerEpoch * settings.epochs, settings.maxSteps ?? .max) }
 
     init(settings s: FinetuneSettings, logger: Logger, progress: @escaping ProgressFactory) throws {
         settings = s

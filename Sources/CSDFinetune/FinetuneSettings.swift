@@ -20,6 +20,9 @@ public struct FinetuneSettings: Sendable {
     public var seed = 0
     /// Passes over the unlabeled pool (docs/METHOD.md: 3 for finetune).
     public var epochs = 3
+    /// Stop after this many optimiser steps in all (a budget for machines where an epoch is too
+    /// long), with the final evaluation; nil: the epochs decide.
+    public var maxSteps: Int?
     public var backboneLR: Float = 1e-5
     /// Decoupled weight decay of the backbone's AdamW (0: plain Adam, as docs/METHOD.md).
     public var weightDecay: Float = 0
@@ -107,6 +110,7 @@ public struct FinetuneSettings: Sendable {
             }
         }
         if let evaluationLimit, evaluationLimit < 1 { throw OptionError("--eval-limit must be at least 1") }
+        if let maxSteps, maxSteps < 1 { throw OptionError("--max-steps must be at least 1") }
         guard checkpointEvery >= 0 else { throw OptionError("--checkpoint-every must be >= 0") }
         if let limit, limit < 1 { throw OptionError("--limit must be at least 1") }
         if let validationPerClass, validationPerClass < 0 { throw OptionError("--validation-per-class must be >= 0") }
@@ -125,6 +129,7 @@ public struct FinetuneSettings: Sendable {
         v["freeze_blocks"] = "\(freezeBlocks)"
         v["eval_every"] = evaluationSchedule.description
         v["eval_limit"] = evaluationLimit.map(String.init) ?? "all"
+        v["max_steps"] = maxSteps.map(String.init) ?? "none"
         v["reconstruction_target"] = reconstructionTarget.rawValue
         v["standardize_source"] = cache == nil ? "sample:\(standardizeSamples)" : "cache"
         v["image_size"] = imageSize.map(String.init) ?? "default"

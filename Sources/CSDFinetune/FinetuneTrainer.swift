@@ -60,9 +60,9 @@ public final class FinetuneTrainer {
         try FileManager.default.createDirectory(at: settings.runFolder, withIntermediateDirectories: true)
         let log = try TrainingLog(url: settings.runFolder.appendingPathComponent("train_log.jsonl"))
         var clock = Clock(wallBefore: run.state.wallSeconds)
-        let bar = progress("train", run.stepsPerEpoch * settings.epochs, run.state.step)
+        let bar = progress("train", run.totalSteps, run.state.step)
         defer { bar.finish() }
-        while run.state.epoch < settings.epochs {
+        while run.state.epoch < settings.epochs && run.state.step < run.totalSteps {
             guard try trainEpoch(run, log: log, clock: &clock, bar: bar) else { return nil }
         }
         bar.finish()
@@ -87,7 +87,7 @@ public final class FinetuneTrainer {
             run.state.poolOrder = run.orderRNG.permutation(run.pool.count)
             run.state.labeledCycle = LabeledCycle(order: run.orderRNG.permutation(run.labeled.count))
         }
-        while run.state.stepInEpoch < run.stepsPerEpoch {
+        while run.state.stepInEpoch < run.stepsPerEpoch && run.state.step < run.totalSteps {
             if let stop = s.stopAfterSteps, clock.stepsHere >= stop { return false }
             let report = try trainStep(run)
             clock.stepsHere += 1
@@ -97,13 +97,13 @@ public final class FinetuneTrainer {
                             report.reconstruction, report.adversarialContent, report.adversarialStyle, report.discriminator))
             bar.expectLater(seconds: evaluationSecondsLeft(run, clock))
             bar.advance(by: 1)
-            let epochEnds = run.state.stepInEpoch == run.stepsPerEpoch
+            let epochEnds = run.state.stepInEpoch == run.stepsPerEpoch || run.state.step == run.totalSteps
             if !epochEnds, s.evaluationSchedule.due(step: run.state.step, epoch: run.state.epoch + 1, epochEnd: false) {
                 try evaluate(run, clock: &clock)
             }
             if s.checkpointEvery > 0, run.state.step % s.checkpointEvery == 0, !epochEnds { try checkpoint(run, clock: clock) }
         }
-        let last = run.state.epoch + 1 == s.epochs
+        let last = run.state.epoch + 1 == s.epochs || run.state.step == run.totalSteps
         if last || s.evaluationSchedule.due(step: run.state.step, epoch: run.state.epoch + 1, epochEnd: true) {
             try evaluate(run, clock: &clock, wholeTestSplit: last)
         }
@@ -161,7 +161,7 @@ public final class FinetuneTrainer {
     /// Seconds the evaluations still to come will take: measured per row once one ran, else a
     /// third of a training row's time (a forward without the backward).
     func evaluationSecondsLeft(_ run: FinetuneRun, _ clock: Clock) -> Double {
-        let s = settings, total = run.stepsPerEpoch * s.epochs, done = run.state.step
+        let s = settings, total = run.totalSteps, done = run.state.step
         let during: Int
         switch s.evaluationSchedule {
         case .epochs(let n): during = (s.epochs - run.state.epoch - 1) / n

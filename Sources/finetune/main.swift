@@ -38,6 +38,8 @@ struct Finetune: ParsableCommand {
     @Option(help: "Labeled samples (class-balanced, nested by seed), or all.", transform: LabelCount.parse) var labels: LabelCount
     @Option(help: "Seed of the labeled subset, the heads and the data order.") var seed: Int = 0
     @Option(help: "Passes over the unlabeled pool.") var epochs: Int = 3
+    @Option(name: .customLong("max-steps"), help: "Stop after N optimiser steps in all (with the final evaluation), when the epochs would take longer.")
+    var maxSteps: Int?
     @Option(name: .customLong("backbone-lr"), help: "Backbone learning rate.") var backboneLR: Float = 1e-5
     @Option(name: .customLong("head-lr"), help: "Heads' learning rate (the method option lr). [0.001]") var headLR: Float?
     @Option(name: .customLong("freeze-blocks"), help: "Keep the embedding and the first K blocks fixed.") var freezeBlocks: Int = 0
@@ -81,6 +83,7 @@ struct Finetune: ParsableCommand {
         s.recompute = recompute.value
         do { s.evaluationSchedule = try EvaluationSchedule(evalEvery) } catch { throw ValidationError("\(error)") }
         s.evaluationLimit = evalLimit
+        s.maxSteps = maxSteps
         s.checkpointEvery = checkpointEvery
         s.cache = cache
         s.imageSize = imageSize

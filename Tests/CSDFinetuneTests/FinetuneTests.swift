@@ -336,3 +336,36 @@ struct PlanIndependenceTests {
         for (a, b) in zip(roomy.testErrors, tight.testErrors) { #expect(abs(a - b) <= 1.0 / 60) }
     }
 }
+
+/// The evaluation budget and the step budget.
+struct EvaluationBudgetTests {
+    @Test func evaluationsFollowTheScheduleAndTheLastUsesTheWholeTestSplit() throws {
+        let root = try TemporaryFolder()
+        let model = try FinetuneTests.tinyModel(root.url)
+        var s = FinetuneTests.settings(root.url, "budget", model: model)
+        s.epochs = 2
+        s.evaluationSchedule = try EvaluationSchedule("2steps")
+        s.evaluationLimit = 20
+        s.validationPerClass = 1
+        let row = try #require(try FinetuneTrainer(settings: s, logger: FinetuneTests.logger).run())
+        // 110 pool rows in batches of 40: 3 steps per epoch, 6 in all; evaluations after steps
+        // 2 and 4 (20 test rows each) and at the end (all 60 rows).
+        #expect(row.testErrors.count == 3)
+        #expect(row.validationErrors?.count == 3)
+        #expect(row.options["eval_every"] == "2steps" && row.options["eval_limit"] == "20")
+        #expect(row.testErrors.dropLast().allSatisfy { ($0 * 20).rounded() == $0 * 20 }, "subset errors are multiples of 1/20")
+        #expect(row.testRows == 60)
+    }
+
+    @Test func maxStepsEndsTrainingWithTheFinalEvaluation() throws {
+        let root = try TemporaryFolder()
+        let model = try FinetuneTests.tinyModel(root.url)
+        var s = FinetuneTests.settings(root.url, "steps", model: model)
+        s.maxSteps = 4
+        let row = try #require(try FinetuneTrainer(settings: s, logger: FinetuneTests.logger).run())
+        let log = try String(contentsOf: s.runFolder.appendingPathComponent("train_log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 4)
+        #expect(row.testErrors.count == 2, "after epoch 1 (3 steps) and at step 4")
+        #expect(row.options["max_steps"] == "4")
+    }
+}
