@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults"], swiftSettings: optimized),
         // finetune's --write-cache runs extract's pipeline on the fine-tuned model: the
         // executable joins the two phases, the libraries stay apart.
-        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDData"],
+        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem"],
                           swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
@@ -117,12 +117,12 @@ let package = Package(
         .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDSystemTests", dependencies: ["CSDSystem", "CSDTestSupport"]),
-        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem"],
+        .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDExtractTests", dependencies: [
-            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage", "CSDBackbones", "extract",
+            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage", "CSDBackbones", "extract", "CSDTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CSDNNTests", dependencies: ["CSDNN", "CSDSafetensors"],
@@ -139,7 +139,7 @@ let package = Package(
                                                            "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage",
                                                            .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor", "CSDSystem"]),
+        .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor", "CSDSystem", "CSDTestSupport"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
     // strict-concurrency checker from rejecting every parallel loop over them.

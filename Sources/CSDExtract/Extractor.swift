@@ -105,7 +105,9 @@ extension Extractor {
     /// this pipeline over `splits` of `dataset` with the fine-tuned model folder, its model id
     /// recorded as given, into `output`.
     public static func tokenExport(dataset: String, splits: [String], output: URL, imageSize: Int?, limit: Int?,
-                                   batchSize: Int, logger: Logger) -> (_ modelFolder: URL, _ modelID: String) throws -> Void {
+                                   batchSize: Int, logger: Logger,
+                                   progress: @escaping ProgressFactory = { _, _, _ in SilentProgress() })
+        -> (_ modelFolder: URL, _ modelID: String) throws -> Void {
         { folder, modelID in
             var request = ExtractionRequest(model: folder.path, dataset: dataset, splits: splits, output: output)
             request.imageSize = imageSize
@@ -113,7 +115,7 @@ extension Extractor {
             request.batchSize = batchSize
             request.modelID = modelID
             logger.info("writing the fine-tuned tokens to \(output.path)")
-            _ = try Extractor(request: request, logger: logger).run()
+            _ = try Extractor(request: request, logger: logger, progress: progress).run()
         }
     }
 }

@@ -158,8 +158,8 @@ public final class FinetuneTrainer {
         logger.info("\(line), peak memory \(String(format: "%.0f", PeakMemory.residentMiB())) MiB")
     }
 
-    /// Seconds the evaluations still to come will take: measured per row once one ran, else a
-    /// third of a training row's time (a forward without the backward).
+    /// Seconds the evaluations still to come will take, at the measured time per row once one
+    /// has run (none is counted before: the time left then covers training only).
     func evaluationSecondsLeft(_ run: FinetuneRun, _ clock: Clock) -> Double {
         let s = settings, total = run.totalSteps, done = run.state.step
         let during: Int

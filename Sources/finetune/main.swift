@@ -1,8 +1,8 @@
 import CSDCLI
-import CSDData
 import CSDExtract
 import CSDFinetune
 import CSDMethod
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -104,17 +104,19 @@ struct Finetune: ParsableCommand {
         threading.apply()
         let logger = logging.bootstrap(label: "finetune")
         let quiet = logging.quiet
-        let trainer = FinetuneTrainer(settings: s, logger: logger, progress: { label, total, done in
+        let progress: ProgressFactory = { label, total, done in
             ProgressReporter(label: label, total: total, alreadyDone: done, unit: label == "train" ? "steps" : "images",
                              quiet: quiet, interval: 30)
-        }) { r in
+        }
+        let trainer = FinetuneTrainer(settings: s, logger: logger, progress: progress) { r in
             logger.debug("step \(r.step): loss \(r.loss) (ce \(r.ce), rec \(r.reconstruction), adv \(r.adversarialContent)/\(r.adversarialStyle), disc \(r.discriminator)), \(String(format: "%.2f", r.seconds)) s, peak \(Int(r.peakMemoryMiB)) MiB")
         }
         // extract's pipeline on the fine-tuned model, before the result row (a run killed while
         // writing resumes it).
         trainer.exportTokens = writeCache.map {
             Extractor.tokenExport(dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: URL(fileURLWithPath: $0),
-                                  imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch, logger: logger)
+                                  imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch, logger: logger,
+                                  progress: progress)
         }
         let row = try trainer.run()
         logger.info("peak memory \(Int(PeakMemory.residentMiB())) MiB")

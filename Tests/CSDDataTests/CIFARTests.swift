@@ -24,7 +24,7 @@ import Testing
     }
 
     func damaged(_ file: String, _ change: (inout [UInt8]) -> Void) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "cifar/cifar-10-batches-bin", as: "cifar-10-batches-bin")
         try modify(folder.file("cifar-10-batches-bin/" + file), change)
         return folder
@@ -47,11 +47,11 @@ import Testing
     }
 
     @Test func rejectsMissingFiles() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "cifar/cifar-10-batches-bin", as: "cifar-10-batches-bin")
         try FileManager.default.removeItem(atPath: folder.file("cifar-10-batches-bin/data_batch_3.bin"))
         expectDatasetError(["train split incomplete", "data_batch_3.bin"]) { _ = try CIFAR10Dataset(root: folder.path) }
-        let empty = try TemporaryFolder()
+        let empty = TemporaryFolder()
         expectDatasetError(["no CIFAR-10 batches"]) { _ = try CIFAR10Dataset(root: empty.path) }
         // Without batches.meta.txt the canonical names are used; test-only folders are fine.
         try FileManager.default.removeItem(atPath: folder.file("cifar-10-batches-bin/batches.meta.txt"))

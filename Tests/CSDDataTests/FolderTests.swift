@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func folderReaderNamesTheBadImage() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "folder/train", as: "data")
         try modify(folder.file("data/dog/b_rgba16.png")) { $0.removeLast(40) }
         let split = try ImageFolderDataset(root: folder.file("data")).split("train")
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func rejectsEmptyFolders() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         expectDatasetError(["no class folders"]) { _ = try ImageFolderDataset(root: folder.path) }
         try FileManager.default.createDirectory(atPath: folder.file("a"), withIntermediateDirectories: true)
         try folder.write(Array("x".utf8), to: "a/readme.txt")

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func rejectsDamagedFiles() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "galaxy/train_dataset.hdf5")
         try modify(folder.file("train_dataset.hdf5")) { $0.removeLast(2000) }
         expectDatasetError(["HDF5"], file: "train_dataset.hdf5") {
@@ -38,7 +38,7 @@ import Testing
         expectDatasetError(["not an HDF5 file"], file: "train_dataset.hdf5") { _ = try GalaxyMNISTDataset(root: folder.path) }
 
         // A truncated .gz fails while inflating, names the .gz, and leaves no temporary file.
-        let gz = try TemporaryFolder(), scratch = try TemporaryFolder()
+        let gz = TemporaryFolder(), scratch = TemporaryFolder()
         try gz.copy(fixture: "galaxy/test_dataset.hdf5.gz")
         try modify(gz.file("test_dataset.hdf5.gz")) { $0.removeLast(100) }
         expectDatasetError(["truncated gzip stream"], file: "test_dataset.hdf5.gz") {
@@ -50,7 +50,7 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
 
-        let empty = try TemporaryFolder()
+        let empty = TemporaryFolder()
         expectDatasetError(["no GalaxyMNIST files"]) { _ = try GalaxyMNISTDataset(root: empty.path) }
     }
 }

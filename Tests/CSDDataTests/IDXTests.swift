@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func missingFilesAndSplits() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         expectDatasetError(["no IDX files"]) { _ = try IDXDataset(root: folder.path) }
         try folder.copy(fixture: "idx/train-images-idx3-ubyte")
         expectDatasetError(["no train-labels"]) { _ = try IDXDataset(root: folder.path) }
@@ -45,7 +45,7 @@ import Testing
 
     /// Copies the tiny train pair, lets `damage` change one file, and opens and reads it all.
     func openDamaged(_ file: String, gzip: Bool = false, _ damage: (inout [UInt8]) -> Void) throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let source = gzip ? "idx-dot/train-\(file == "images" ? "images.idx3" : "labels.idx1")-ubyte.gz"
                           : "idx/train-\(file == "images" ? "images-idx3" : "labels-idx1")-ubyte"
         let other = file == "images" ? (gzip ? "idx-dot/train-labels.idx1-ubyte.gz" : "idx/train-labels-idx1-ubyte")
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func gzipWithLyingHeaderIsRejectedAtOpen() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "idx/train-labels-idx1-ubyte")
         // 7 images claimed, 6 present (a valid gzip stream whose content disagrees with its header).
         var content = try readBytes(Fixtures.path("idx/train-images-idx3-ubyte"))
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func detectsGzipByContentNotName() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "idx-dot/train-images.idx3-ubyte.gz", as: "train-images-idx3-ubyte")
         try folder.copy(fixture: "idx/train-labels-idx1-ubyte")
         let samples = try readSamples(try IDXDataset(root: folder.path).split("train"))

@@ -47,7 +47,7 @@ import Testing
     }
 
     func openPair(images: [UInt8], labels: [UInt8]) throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.write(images, to: "train_images.npy")
         try folder.write(labels, to: "train_labels.npy")
         let split = try NPYDataset(path: folder.path).split("train")
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func missingFiles() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "npy/train_images.npy")
         expectDatasetError(["missing"], file: "train_labels.npy") { _ = try NPYDataset(path: folder.path) }
         expectDatasetError(["cannot open"], file: "nope.npy") { _ = try NPYDataset(path: folder.file("train_images.npy") + "," + folder.file("nope.npy")) }

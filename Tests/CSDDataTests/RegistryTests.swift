@@ -30,7 +30,7 @@ import Testing
     @Test func fingerprintsFollowTheFiles() throws {
         let a = try DatasetRegistry.open("mnist:" + Fixtures.path("idx")).fingerprint
         #expect(a == (try DatasetRegistry.open("mnist:" + Fixtures.path("idx")).fingerprint))
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         try folder.copy(fixture: "idx", as: "idx")
         #expect(try DatasetRegistry.open("mnist:" + folder.file("idx")).fingerprint == a)
         try modify(folder.file("idx/train-images-idx3-ubyte")) { $0[100] ^= 1 }

@@ -37,7 +37,7 @@ import Testing
     }
 
     func damagedCopy(_ fixture: String = "svhn/train_32x32.mat", _ change: (inout [UInt8]) -> Void) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let path = try folder.copy(fixture: fixture, as: "train_32x32.mat")
         try modify(path, change)
         return folder
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func missingFiles() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         expectDatasetError(["no SVHN files"]) { _ = try SVHNDataset(root: folder.path) }
         expectDatasetError(["not a folder"]) { _ = try DatasetRegistry.open("svhn:" + folder.file("absent")) }
     }

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDAutograd
 import CSDBackbones
 import CSDData
@@ -14,11 +15,7 @@ struct ExtractTests {
     static let model = "random:vit-tiny"
     static let dataset = "synthetic:?train=48&test=20&size=32&seed=4"
 
-    static func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("csd-extract-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func temporaryDirectory(_ name: String = #function) throws -> URL { try makeTempDirectory(name) }
 
     static func extract(_ out: URL, shard: (Int, Int)? = nil, batchSize: Int = 8, splits: [String] = ["train", "test"],
                         dtype: FeatureDType = .f32) throws -> [SplitOutcome] {

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDFeatureStore
 import CSDTensor
 import Foundation
@@ -17,8 +18,8 @@ import Testing
     }
 
     @Test func resumesAfterATornWriteWithNoRowLostOrDuplicated() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("torn.h5"), reference = dir.file("reference.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("torn.h5"), reference = dir.fileURL("reference.h5")
         let split = CacheFixtures.split(rows: 700)
         try CacheFixtures.write(reference, provenance: provenance, split: split)
 
@@ -47,8 +48,8 @@ import Testing
     }
 
     @Test func aCorruptRecordAndEverythingAfterItIsDropped() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("crc.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("crc.h5")
         let split = CacheFixtures.split(rows: 100)
         var writer: FeatureCacheWriter? = try FeatureCacheWriter(url: url, provenance: provenance, split: split)
         try CacheFixtures.append(writer!, rows: 0..<50, batch: 10)
@@ -71,8 +72,8 @@ import Testing
     }
 
     @Test func anExistingCompleteFileIsUntouchedWhileALaterSplitIsWrittenAndKilled() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("keep.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("keep.h5")
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split("train", rows: 400))
         let before = try CacheFixtures.fileBytes(url)
 
@@ -98,13 +99,13 @@ import Testing
     }
 
     @Test func aCompleteSplitIsReportedAndAStaleJournalRemoved() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("done.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("done.h5")
         let split = CacheFixtures.split(rows: 64)
         // Killed after the rename but before the journal was deleted: keep a copy of it.
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: split)
         try CacheFixtures.append(writer, rows: 0..<64)
-        let saved = dir.file("saved.journal")
+        let saved = dir.fileURL("saved.journal")
         try FileManager.default.copyItem(at: writer.journalURL, to: saved)
         try writer.finish()
         try FileManager.default.moveItem(at: saved, to: writer.journalURL)
@@ -123,10 +124,10 @@ import Testing
     }
 
     @Test func aJournalKilledWhileBeingCreatedStartsOverAndAForeignHeaderIsRefused() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("new.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("new.h5")
         let split = CacheFixtures.split(rows: 10)
-        let journal = dir.file("new.h5.train.journal")
+        let journal = dir.fileURL("new.h5.train.journal")
         // Killed between mkdir and the header's rename.
         try FileManager.default.createDirectory(at: journal, withIntermediateDirectories: false)
         try Data("{".utf8).write(to: journal.appendingPathComponent("header.json.tmp"))
@@ -144,8 +145,8 @@ import Testing
     }
 
     @Test func aSecondWriterOnTheSameOutputIsRefused() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("busy.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("busy.h5")
         let first = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 10))
         let error = #expect(throws: FeatureCacheError.self) {
             try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split("test", rows: 10))
@@ -156,8 +157,8 @@ import Testing
     }
 
     @Test func finishBeforeAllRowsIsRefused() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("early.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("early.h5")
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 100))
         try CacheFixtures.append(writer, rows: 0..<30)
         let error = #expect(throws: FeatureCacheError.self) { try writer.finish() }
@@ -166,8 +167,8 @@ import Testing
     }
 
     @Test func badBatchesAreRefusedWithoutTouchingTheJournal() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("bad.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("bad.h5")
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 4))
         let row = [Float](repeating: 1, count: 16)
         func append(_ features: [Float], labels: [Int] = [0], attributes: [String: [Float]] = ["width": [1], "angle": [2]]) throws {

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDFeatureStore
 import CSDTensor
 import Foundation
@@ -31,7 +32,7 @@ import Testing
 
     @Test(.enabled(if: benchmark))
     func time60000x384() throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryFolder()
         let n = 60000, dim = 384, batch = 256
         let provenance = CacheFixtures.provenance(dim: dim)
         let split = FeatureSplitSpec(name: "train", rows: n, classNames: (0..<10).map { "\($0)" })
@@ -39,7 +40,7 @@ import Testing
         let labels = (0..<batch).map { $0 % 10 }
 
         func run(_ name: String, sync: Bool) throws -> (append: Double, finish: Double, read: Double) {
-            let url = dir.file(name)
+            let url = dir.fileURL(name)
             let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: split,
                                                 options: .init(syncEachBatch: sync))
             let clock = ContinuousClock()

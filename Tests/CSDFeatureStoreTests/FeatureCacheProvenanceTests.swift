@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDFeatureStore
 import Foundation
 import Testing
@@ -26,8 +27,8 @@ import Testing
     }
 
     @Test func aFileWithOtherProvenanceIsRefusedNamingTheField() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("p.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("p.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 50))
         let before = try CacheFixtures.fileBytes(url)
         let other = CacheFixtures.provenance(model: "openai/clip-vit-base-patch16")
@@ -45,8 +46,8 @@ import Testing
     }
 
     @Test func overwriteReplacesAFileWithOtherProvenance() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("o.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("o.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split("train", rows: 50))
         let other = CacheFixtures.provenance(dtype: .f16, dim: 8, token: "pooler")
         try CacheFixtures.write(url, provenance: other, split: CacheFixtures.split("test", rows: 30),
@@ -58,8 +59,8 @@ import Testing
     }
 
     @Test func overwriteRewritesACompleteSplit() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("again.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("again.h5")
         let provenance = CacheFixtures.provenance()
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split(rows: 40))
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 40),
@@ -71,8 +72,8 @@ import Testing
     }
 
     @Test func aSplitDescribingOtherRowsIsRefused() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("s.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("s.h5")
         let provenance = CacheFixtures.provenance()
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split(rows: 40))
         let error = #expect(throws: FeatureCacheError.self) {
@@ -82,8 +83,8 @@ import Testing
     }
 
     @Test func aJournalOfAnotherRequestIsRefusedThenDiscardedWithOverwrite() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("j.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("j.h5")
         let split = CacheFixtures.split(rows: 100)
         var writer: FeatureCacheWriter? = try FeatureCacheWriter(url: url, provenance: CacheFixtures.provenance(), split: split)
         try CacheFixtures.append(writer!, rows: 0..<64)

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDFeatureStore
 import CSDHDF5
 import Foundation
@@ -5,8 +6,8 @@ import Testing
 
 @Suite struct FeatureCacheReaderErrorTests {
     @Test func anHDF5FileWithoutSchemaIsNotACache() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("plain.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("plain.h5")
         do {
             let file = try HDF5File(creating: url)
             _ = try file.createDataset("images", type: .uint8, shape: [2, 4])
@@ -17,16 +18,16 @@ import Testing
     }
 
     @Test func aTextFileOrATruncatedCacheGivesAClearError() throws {
-        let dir = TemporaryDirectory()
-        let text = dir.file("notes.h5")
+        let dir = TemporaryFolder()
+        let text = dir.fileURL("notes.h5")
         try Data("hello".utf8).write(to: text)
         let e1 = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: text) }
         #expect(e1 == .notACache(path: text.path, reason: "not an HDF5 file"))
 
-        let cache = dir.file("cache.h5")
+        let cache = dir.fileURL("cache.h5")
         try CacheFixtures.write(cache, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 500))
         let bytes = try Data(contentsOf: cache)
-        let cut = dir.file("cut.h5")
+        let cut = dir.fileURL("cut.h5")
         try bytes.prefix(bytes.count / 2).write(to: cut)
         let e2 = #expect(throws: (any Error).self) {
             let reader = try FeatureCacheReader(url: cut)
@@ -44,8 +45,8 @@ import Testing
     }
 
     @Test func missingAndIncompleteSplitsAreNamed() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("c.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("c.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 20))
         let reader = try FeatureCacheReader(url: url)
         let missing = #expect(throws: FeatureCacheError.self) { try reader.labels("test") }
@@ -53,7 +54,7 @@ import Testing
         #expect(missing?.description == "\(url.path): no split \"test\" (the file has: train)")
 
         // A file whose split says fewer rows are committed than it has (written by hand).
-        let partial = dir.file("partial.h5")
+        let partial = dir.fileURL("partial.h5")
         try FileManager.default.copyItem(at: url, to: partial)
         do {
             let file = try HDF5File(opening: partial, mode: .readWrite)
@@ -65,8 +66,8 @@ import Testing
     }
 
     @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("nan.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("nan.h5")
         let provenance = CacheFixtures.provenance(dim: 4)
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: 10, attributes: []),
                                             options: .init(allowNonFinite: true))
@@ -82,8 +83,8 @@ import Testing
     }
 
     @Test func anotherSchemaVersionIsRefused() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("v2.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("v2.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 3))
         do {
             let file = try HDF5File(opening: url, mode: .readWrite)

@@ -1,3 +1,4 @@
+import CSDTestSupport
 @testable import CSDFeatureStore
 import CSDHDF5
 import CSDSystem
@@ -7,8 +8,8 @@ import Testing
 @Suite struct FeatureCacheRoundTripTests {
     @Test(arguments: [FeatureDType.f32, .f16])
     func writeThenReadEverything(_ dtype: FeatureDType) throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("cache.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("cache.h5")
         let provenance = CacheFixtures.provenance(dtype: dtype)
         let n = 1000, dim = provenance.featureDim
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split(rows: n))
@@ -52,8 +53,8 @@ import Testing
     }
 
     @Test func emptySplitRoundTrips() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("empty.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("empty.h5")
         let writer = try FeatureCacheWriter(url: url, provenance: CacheFixtures.provenance(),
                                             split: CacheFixtures.split("extra", rows: 0, attributes: []))
         try writer.finish()
@@ -64,18 +65,18 @@ import Testing
     }
 
     @Test func theOutputDirectoryIsCreatedAndAMissingFileNamed() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("cache/models/x.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("cache/models/x.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 3))
         #expect(try FeatureCacheReader(url: url).rows("train") == 3)
-        let missing = dir.file("nothing.h5")
+        let missing = dir.fileURL("nothing.h5")
         let error = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: missing) }
         #expect(error?.description == "\(missing.path): open failed: No such file or directory")
     }
 
     @Test func twoSplitsAccumulateInOneFile() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("two.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("two.h5")
         let provenance = CacheFixtures.provenance()
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split("train", rows: 300))
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split("test", rows: 120), salt: 5)
@@ -87,8 +88,8 @@ import Testing
     }
 
     @Test func gzipCompressedCacheReadsTheSame() throws {
-        let dir = TemporaryDirectory()
-        let plain = dir.file("plain.h5"), zipped = dir.file("zipped.h5")
+        let dir = TemporaryFolder()
+        let plain = dir.fileURL("plain.h5"), zipped = dir.fileURL("zipped.h5")
         let provenance = CacheFixtures.provenance()
         try CacheFixtures.write(plain, provenance: provenance, split: CacheFixtures.split(rows: 500))
         try CacheFixtures.write(zipped, provenance: provenance, split: CacheFixtures.split(rows: 500),
@@ -98,8 +99,8 @@ import Testing
     }
 
     @Test func inspectorSummarisesFileAndJournals() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("inspect.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("inspect.h5")
         let provenance = CacheFixtures.provenance(dtype: .f16)
         try CacheFixtures.write(url, provenance: provenance, split: CacheFixtures.split("train", rows: 200))
         let pending = try FeatureCacheWriter(url: url, provenance: provenance, split: CacheFixtures.split("test", rows: 100))

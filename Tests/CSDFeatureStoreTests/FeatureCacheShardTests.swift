@@ -1,13 +1,14 @@
+import CSDTestSupport
 import CSDFeatureStore
 import Foundation
 import Testing
 
 @Suite struct FeatureCacheShardTests {
     /// Writes `rows` of train and test in one run, and in `count` shard files.
-    private func writeShards(_ dir: TemporaryDirectory, provenance: CacheProvenance, count: Int,
+    private func writeShards(_ dir: TemporaryFolder, provenance: CacheProvenance, count: Int,
                              train: Int, test: Int) throws -> [URL] {
         try (0..<count).map { k in
-            let url = dir.file(ShardPlan.shardFileName(for: "cache.h5", shard: k, of: count))
+            let url = dir.fileURL(ShardPlan.shardFileName(for: "cache.h5", shard: k, of: count))
             for (name, rows) in [("train", train), ("test", test)] {
                 let split = CacheFixtures.split(name, rows: rows)
                 try CacheFixtures.write(url, provenance: provenance, split: split,
@@ -19,9 +20,9 @@ import Testing
 
     @Test(arguments: [FeatureDType.f32, .f16])
     func threeShardsMergeIntoTheUnshardedFile(_ dtype: FeatureDType) throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryFolder()
         let provenance = CacheFixtures.provenance(dtype: dtype)
-        let unsharded = dir.file("unsharded.h5"), merged = dir.file("merged.h5")
+        let unsharded = dir.fileURL("unsharded.h5"), merged = dir.fileURL("merged.h5")
         try CacheFixtures.write(unsharded, provenance: provenance, split: CacheFixtures.split("train", rows: 1000))
         try CacheFixtures.write(unsharded, provenance: provenance, split: CacheFixtures.split("test", rows: 334))
         let shards = try writeShards(dir, provenance: provenance, count: 3, train: 1000, test: 334)
@@ -42,10 +43,10 @@ import Testing
     }
 
     @Test func gapsOverlapsAndMismatchesAreRefused() throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryFolder()
         let provenance = CacheFixtures.provenance()
         let shards = try writeShards(dir, provenance: provenance, count: 3, train: 90, test: 30)
-        let out = dir.file("out.h5")
+        let out = dir.fileURL("out.h5")
 
         let gap = #expect(throws: FeatureCacheError.self) { try FeatureCacheMerge.merge(shards: [shards[0], shards[2]], into: out) }
         #expect(gap == .shardTiling(split: "test", reason: "rows 10..<20 are in no shard"))
@@ -56,7 +57,7 @@ import Testing
         }
         #expect(overlap?.description.contains("overlapping") == true)
 
-        let stranger = dir.file("stranger.h5")
+        let stranger = dir.fileURL("stranger.h5")
         try CacheFixtures.write(stranger, provenance: CacheFixtures.provenance(model: "other"),
                                 split: CacheFixtures.split("train", rows: 90), rowRange: 30..<60)
         let mismatch = #expect(throws: FeatureCacheError.self) {
@@ -72,8 +73,8 @@ import Testing
     }
 
     @Test func aShardResumesLikeAWholeSplit() throws {
-        let dir = TemporaryDirectory()
-        let url = dir.file("shard.h5")
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("shard.h5")
         let provenance = CacheFixtures.provenance()
         let split = CacheFixtures.split(rows: 300)
         let range = ShardPlan.range(shard: 2, of: 3, rows: 300)

@@ -1,11 +1,12 @@
+import CSDTestSupport
 import CSDHDF5
 import Foundation
 import Testing
 
 @Suite struct HDF5WrapperTests {
     @Test func createExclusiveRefusesAnExistingFileAndTruncateReplacesIt() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("a.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("a.h5").path
         do {
             let file = try HDF5File(creating: path)
             try file.setAttribute("generation", .int64(1))
@@ -22,8 +23,8 @@ import Testing
     }
 
     @Test func groupsAreCreatedOpenedAndListed() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("g.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("g.h5").path
         do {
             let file = try HDF5File(creating: path)
             let train = try file.createGroup("train")
@@ -46,8 +47,8 @@ import Testing
     }
 
     @Test func rowsAreWrittenAppendedAndReadAsHyperslabs() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("d.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("d.h5").path
         let columns = 5
         do {
             let file = try HDF5File(creating: path)
@@ -76,8 +77,8 @@ import Testing
 
     @Test(arguments: HDF5ElementType.allCases)
     func everyElementTypeRoundTrips(_ type: HDF5ElementType) throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("t.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("t.h5").path
         let bytes = (0..<(6 * type.byteCount)).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
         do {
             let file = try HDF5File(creating: path)
@@ -93,8 +94,8 @@ import Testing
     }
 
     @Test func uint8ImagesReadAsBytesOrConvertedToFloat() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("images.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("images.h5").path
         let pixels = (0..<(4 * 2 * 2 * 3)).map { UInt8($0 * 5) }
         do {
             let file = try HDF5File(creating: path)
@@ -110,8 +111,8 @@ import Testing
     }
 
     @Test func shuffledGzipDatasetRoundTrips() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("z.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("z.h5").path
         let values = (0..<(1000 * 8)).map { Float(($0 * 37) % 101) / 7 }
         do {
             let file = try HDF5File(creating: path)
@@ -125,8 +126,8 @@ import Testing
     }
 
     @Test func attributesRoundTripWithTheirTypes() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("attrs.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("attrs.h5").path
         let values: [String: HDF5AttributeValue] = [
             "model_id": .string("facebook/dinov2-small ü"),
             "class_names": .strings(["zero", "one", "twö"]),
@@ -163,17 +164,17 @@ import Testing
     }
 
     @Test func errorsNameTheFileAndOperation() throws {
-        let dir = TemporaryDirectory()
-        let missing = dir.file("missing.h5").path
+        let dir = TemporaryFolder()
+        let missing = dir.fileURL("missing.h5").path
         let e1 = #expect(throws: HDF5Error.self) { try HDF5File(opening: missing) }
         #expect(e1?.description == "\(missing): open file failed: no such file")
 
-        let text = dir.file("text.h5")
+        let text = dir.fileURL("text.h5")
         try Data("not hdf5".utf8).write(to: text)
         let e2 = #expect(throws: HDF5Error.self) { try HDF5File(opening: text.path) }
         #expect(e2?.message == "not an HDF5 file")
 
-        let path = dir.file("ok.h5").path
+        let path = dir.fileURL("ok.h5").path
         _ = try HDF5File(creating: path)
         let file = try HDF5File(opening: path)
         let e3 = #expect(throws: HDF5Error.self) { try file.openDataset("train/features") }
@@ -186,8 +187,8 @@ import Testing
     }
 
     @Test func closeRefusesWhileAnObjectIsOpenThenSucceeds() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("c.h5").path
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("c.h5").path
         let file = try HDF5File(creating: path)
         var dataset: HDF5Dataset? = try file.createDataset("x", type: .int64, shape: [2])
         try dataset?.writeRows([Int64(7), 8], at: 0)
@@ -201,8 +202,8 @@ import Testing
     }
 
     @Test func chunksStayUnderTheChunkCache() throws {
-        let dir = TemporaryDirectory()
-        let file = try HDF5File(creating: dir.file("k.h5").path)
+        let dir = TemporaryFolder()
+        let file = try HDF5File(creating: dir.fileURL("k.h5").path)
         let wide = try file.createDataset("wide", type: .float32, shape: [0, 384])
         #expect(try wide.chunkShape == [256, 384])
         let small = try file.createDataset("small", type: .int64, shape: [10])

@@ -54,7 +54,7 @@ struct FinetuneTests {
     static func bytes(_ url: URL) throws -> Data { try Data(contentsOf: url) }
 
     @Test func lowersTheLossAndTheTestErrorDeterministically() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         func settings(_ name: String) -> FinetuneSettings {
             var s = Self.settings(root.url, name, model: model)
@@ -97,7 +97,7 @@ struct FinetuneTests {
     /// one that never stopped (the SIGKILL version of this is in .ci/run).
     @Test(arguments: [2, 4])
     func resumesToTheSameWeights(stopAfter: Int) throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         var whole = Self.settings(root.url, "whole", model: model)
         whole.epochs = 2
@@ -121,7 +121,7 @@ struct FinetuneTests {
     /// disc_codes=step: the discriminators' step reuses the generator step's codes; with
     /// micro-batches too. A different run, and as deterministic.
     @Test func discriminatorsOnTheGeneratorStepsCodes() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         var s = Self.settings(root.url, "step-codes", model: model)
         s.epochs = 1
@@ -137,7 +137,7 @@ struct FinetuneTests {
 
     /// A damaged checkpoint is reported by file, not trained from.
     @Test func damagedCheckpointsAreReportedByFile() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         var s = Self.settings(root.url, "damaged", model: model)
         s.checkpointEvery = 1
@@ -161,7 +161,7 @@ struct FinetuneTests {
     /// Micro-batches give the full batch's gradient.
     @Test(arguments: [TrainingMethod.csd, .supervised])
     func accumulationGivesTheFullBatchGradient(method: TrainingMethod) throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         func gradients(_ parts: Int) throws -> [Tensor] {
             var s = Self.settings(root.url, "acc\(parts)", model: model, method: method)
@@ -192,7 +192,7 @@ struct FinetuneTests {
     /// The `cached` reconstruction target reads an extract cache of the same images and weights;
     /// the fine-tuned tokens can be written to a new cache.
     @Test func cachedTargetAndWrittenCache() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         let cacheURL = root.url.appendingPathComponent("tokens.h5")
         _ = try Extractor(request: ExtractionRequest(model: model.path, dataset: Self.dataset, splits: ["train", "test"], output: cacheURL),
@@ -235,7 +235,7 @@ struct FinetuneTests {
     }
 
     @Test func badSettingsFailBeforeTraining() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try Self.tinyModel(root.url)
         var s = Self.settings(root.url, "bad", model: model)
         s.labels = 1000
@@ -295,7 +295,7 @@ struct FinetuneTests {
     }
 
     @Test func freezingKeepsTheEmbeddingAndFirstBlocks() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try BackboneLoader.load(folder: try Self.tinyModel(root.url))
         model.freezeEmbeddingAndBlocks(1)
         let trainable = Set(model.namedParameters().filter(\.variable.requiresGrad).map(\.key))
@@ -309,7 +309,7 @@ struct FinetuneTests {
 /// The memory plan changes how a step is computed, not what it computes.
 struct PlanIndependenceTests {
     @Test func theSameCommandGivesTheSameWeightsWhateverThePlan() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try FinetuneTests.tinyModel(root.url)
         func train(_ name: String, accumulate: Int?, recompute: Bool?, budget: Double?) throws -> (RunResult, URL) {
             var s = FinetuneTests.settings(root.url, name, model: model)
@@ -340,7 +340,7 @@ struct PlanIndependenceTests {
 /// The evaluation budget and the step budget.
 struct EvaluationBudgetTests {
     @Test func evaluationsFollowTheScheduleAndTheLastUsesTheWholeTestSplit() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try FinetuneTests.tinyModel(root.url)
         var s = FinetuneTests.settings(root.url, "budget", model: model)
         s.epochs = 2
@@ -358,7 +358,7 @@ struct EvaluationBudgetTests {
     }
 
     @Test func maxStepsEndsTrainingWithTheFinalEvaluation() throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let model = try FinetuneTests.tinyModel(root.url)
         var s = FinetuneTests.settings(root.url, "steps", model: model)
         s.maxSteps = 4

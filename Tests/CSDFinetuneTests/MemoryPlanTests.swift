@@ -42,7 +42,7 @@ struct MemoryPlanTests {
     @Test func theEstimateIsWithinFifteenPercentOfTheMeasuredPeak() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("finetune")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "finetune binary not built at \(binary.path)")
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let p = Process()
         p.executableURL = binary
         p.arguments = ["--model", "random:vit-tiny", "--dataset", "synthetic:?train=160&test=16&size=64", "--labels", "20",

@@ -16,7 +16,7 @@ import Testing
 struct SharedStepTests {
     @Test(arguments: [TrainingMethod.csd, .supervised])
     func probeAndFinetuneTakeTheSameStep(method: TrainingMethod) throws {
-        let root = try TemporaryFolder()
+        let root = TemporaryFolder()
         let folder = try FinetuneTests.tinyModel(root.url)
         var s = FinetuneTests.settings(root.url, "shared", model: folder, method: method)
         s.options.reconstruction = .mse

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDAutograd
 import CSDFeatureStore
 import CSDProbe
@@ -34,11 +35,7 @@ enum ClusterCache {
         }
     }
 
-    static func temporary() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("csd-probe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func temporary(_ name: String = #function) throws -> URL { try makeTempDirectory(name) }
 }
 
 struct ProbeTests {

@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDSafetensors
 import Foundation
 import Testing

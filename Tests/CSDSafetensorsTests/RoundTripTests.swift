@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDSafetensors
 import CSDSystem
 import CSDTensor

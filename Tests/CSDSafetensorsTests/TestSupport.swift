@@ -1,3 +1,4 @@
+import CSDTestSupport
 import CSDSafetensors
 import CSDTensor
 import Foundation
@@ -7,15 +8,6 @@ import Testing
 func fixtureURL(_ relativePath: String) throws -> URL {
     let folder = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
     return folder.appendingPathComponent(relativePath)
-}
-
-/// Runs `body` with a fresh folder of its own (tests run in parallel), removed afterwards.
-func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
-    let dir = FileManager.default.temporaryDirectory
-        .appendingPathComponent("csd-safetensors-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    return try body(dir)
 }
 
 /// Equal bit patterns, or both NaN (NaN payloads differ between conversion paths, even in torch).

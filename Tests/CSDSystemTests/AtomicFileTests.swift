@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct AtomicFileTests {
     @Test func atomicReplaceWritesWholeFilesAndLeavesNoTemporary() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let url = folder.url.appendingPathComponent("a.json")
         try AtomicFile.replace(url, with: Data("one".utf8))
         try AtomicFile.replace(url, with: Data("two".utf8))
@@ -26,7 +26,7 @@ import Testing
 
     @Test func aFailedReplaceKeepsTheOldFile() throws {
         struct Stop: Error {}
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let url = folder.url.appendingPathComponent("b.bin")
         try AtomicFile.replace(url, with: Data([1, 2, 3]))
         #expect(throws: Stop.self) {
@@ -44,7 +44,7 @@ import Testing
 
 
     @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let url = folder.url.appendingPathComponent("cache.h5")
         // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
         let dead = ".cache.h5.4194305-ab.tmp", live = ".cache.h5.\(getpid())-cd.tmp", other = ".cache.h5.x.tmp"
@@ -55,7 +55,7 @@ import Testing
 
 
     @Test func writeAllAtAnOffsetLeavesThePositionAlone() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let path = folder.file("w.bin")
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         #expect(fd >= 0)

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct MappedFileTests {
     @Test func mappedFilesReadInPlaceAndNeverWriteTheFile() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let path = folder.file("m.bin")
         try Data([10, 20, 30, 40]).write(to: URL(fileURLWithPath: path))
         let readOnly = try MappedFile(path: path)
