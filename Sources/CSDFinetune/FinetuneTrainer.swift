@@ -195,7 +195,7 @@ public final class FinetuneTrainer {
         if !run.validation.isEmpty { subsets["validation"] = run.validation }
         try SubsetFiles.record(subsets, seed: s.seed, results: s.output)
         try store.append(row)
-        try Reports.write(directory: s.output)
+        try ResultsReport.redraw(s.output)
         return row
     }
 

@@ -12,9 +12,9 @@ public enum ResultsMerge {
     /// never a mix. Subset files the rows name (`subset_file`, relative to the sweep folder) are
     /// copied along when the destination lacks them, so every merged row stays reproducible.
     @discardableResult
-    public static func merge(shards: [URL], into destination: URL) throws -> ResultsMergeReport {
+    public static func merge(shards: [URL], into destination: URL) throws -> Outcome {
         let target = ResultsStore(directory: destination)
-        var report = ResultsMergeReport()
+        var report = Outcome()
         var seen = Set<String>()
         var merged: [RunResult] = []
 
@@ -49,7 +49,7 @@ public enum ResultsMerge {
     }
 
     private static func copySubset(_ relative: String, from folder: URL, to destination: URL,
-                                   report: inout ResultsMergeReport) throws {
+                                   report: inout Outcome) throws {
         guard !relative.isEmpty, !relative.hasPrefix("/") else { return }
         let source = folder.appendingPathComponent(relative)
         let target = destination.appendingPathComponent(relative)
@@ -58,5 +58,12 @@ public enum ResultsMerge {
         try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try files.copyItem(at: source, to: target)
         report.subsetFilesCopied += 1
+    }
+}
+
+extension ResultsStore {
+    /// Joins shard folders' results into `destination` (duplicates by run_id dropped).
+    public static func merge(_ shards: [URL], into destination: URL) throws {
+        _ = try ResultsMerge.merge(shards: shards, into: destination)
     }
 }

@@ -24,4 +24,12 @@ public enum ResultsReport {
             return url
         }
     }
+
+    /// Redraws a results folder's reports from its results.jsonl: what `probe` does at the end
+    /// of a sweep and after `merge`, and `finetune` after each run.
+    public static func redraw(_ directory: URL) throws {
+        let rows = try ResultsStore(directory: directory).read().rows
+        let title = rows.first.map { "\($0.cache["model_id"] ?? "?") on \($0.cache["dataset_id"] ?? "?")" } ?? "no runs"
+        try write(rows, to: directory, title: title)
+    }
 }

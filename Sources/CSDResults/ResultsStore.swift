@@ -43,8 +43,8 @@ public struct ResultsStore: Sendable {
 
     /// Every readable row, in file order, with what had to be skipped. A missing file reads as
     /// no rows (a sweep that has not finished a run yet).
-    public func read() throws -> ResultsReadout {
-        guard FileManager.default.fileExists(atPath: fileURL.path) else { return ResultsReadout(rows: []) }
+    public func read() throws -> Readout {
+        guard FileManager.default.fileExists(atPath: fileURL.path) else { return Readout(rows: []) }
         return Self.parse(try Data(contentsOf: fileURL))
     }
 
@@ -77,8 +77,8 @@ public struct ResultsStore: Sendable {
     /// Splits file bytes into rows. Lines are split on "\n" only (JSON strings cannot hold a raw
     /// one); blank lines are ignored; a last line without its "\n" that does not decode is the
     /// torn tail of a killed writer; any other undecodable line is reported as damaged.
-    static func parse(_ data: Data) -> ResultsReadout {
-        var readout = ResultsReadout(rows: [])
+    static func parse(_ data: Data) -> Readout {
+        var readout = Readout(rows: [])
         let bytes = [UInt8](data)
         var start = 0
         var lineNumber = 0

@@ -105,7 +105,7 @@ struct Sweep: ParsableCommand {
         }
         progress.finish()
         logger.info("\(new.count) runs in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (\(cells - new.count) already done)")
-        try Reports.write(directory: request.out)
+        try ResultsReport.redraw(request.out)
         print(try String(contentsOf: request.out.appendingPathComponent("summary.md"), encoding: .utf8))
         print("plot: \(request.out.appendingPathComponent("error_vs_labels.svg").path)")
     }
@@ -118,7 +118,7 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         try ResultsStore.merge(shards.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: out))
-        try Reports.write(directory: URL(fileURLWithPath: out))
+        try ResultsReport.redraw(URL(fileURLWithPath: out))
         print("merged \(shards.count) folders into \(out)")
     }
 }
@@ -128,7 +128,7 @@ struct Report: ParsableCommand {
     @Argument(help: "A results folder.") var folder: String
 
     func run() throws {
-        try Reports.write(directory: URL(fileURLWithPath: folder))
+        try ResultsReport.redraw(URL(fileURLWithPath: folder))
         print(try String(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("summary.md"), encoding: .utf8))
     }
 }

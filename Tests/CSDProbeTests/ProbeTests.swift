@@ -100,7 +100,7 @@ struct ProbeTests {
         let out = dir.appendingPathComponent("sweep")
         let first = try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 2).run()
         #expect(first.count == 8)
-        try Reports.write(directory: out)
+        try ResultsReport.redraw(out)
         for file in ["results.jsonl", "results.csv", "summary.md", "error_vs_labels.svg", "subsets/seed-0.json"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
