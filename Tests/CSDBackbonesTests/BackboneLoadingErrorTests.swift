@@ -87,3 +87,31 @@ struct BackboneLoadingErrorTests {
         }
     }
 }
+
+/// Hostile or broken config values stop with the field named, before any size is used.
+struct ConfigValueTests {
+    @Test(arguments: [
+        ("dinov2_tiny", "patch_size", 0 as Any, "patch_size"),
+        ("dinov2_tiny", "num_attention_heads", 5 as Any, "does not divide"),
+        ("dinov2_tiny", "hidden_size", 1 << 40 as Any, "hidden_size"),
+        ("dinov2_tiny", "layer_norm_eps", -1e-6 as Any, "layer_norm_eps"),
+        ("dinov2_tiny", "mlp_ratio", 1e300 as Any, "mlp_ratio"),
+        ("dinov2_tiny", "image_size", 2 as Any, "image_size"),
+        ("dinov2_tiny", "num_hidden_layers", -1 as Any, "num_hidden_layers"),
+        ("clip_tiny", "patch_size", 0 as Any, "patch_size"),
+        ("clip_tiny", "intermediate_size", 0 as Any, "intermediate_size"),
+        ("radio_tiny", "patch_size", 0 as Any, "patch_size"),
+        ("radio_tiny", "mlp_ratio", -4 as Any, "mlp_ratio"),
+    ])
+    func badValueIsNamed(fixture: String, field: String, value: Any, fragment: String) throws {
+        let dir = try BackboneLoadingErrorTests.copy(fixture) { _, config in
+            if fixture == "clip_tiny", var vision = config["vision_config"] as? [String: Any] {
+                vision[field] = value
+                config["vision_config"] = vision
+            } else {
+                config[field] = value
+            }
+        }
+        BackboneLoadingErrorTests.expectFailure(dir, mentioning: [fragment, "config.json"])
+    }
+}

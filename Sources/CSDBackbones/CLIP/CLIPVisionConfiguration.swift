@@ -32,14 +32,15 @@ public struct CLIPVisionConfiguration: Sendable {
         hiddenSize = try c.int("hidden_size", default: 768)
         layers = try c.int("num_hidden_layers", default: 12)
         heads = try c.int("num_attention_heads", default: 12)
-        guard heads > 0, hiddenSize % heads == 0 else {
-            throw BackboneConfigError(file: c.file, "field 'num_attention_heads': \(heads) does not divide hidden_size \(hiddenSize)")
-        }
         mlpHidden = try c.int("intermediate_size", default: 3072)
         activation = try c.activation("hidden_act", default: "quick_gelu")
         layerNormEps = Float(try c.double("layer_norm_eps", default: 1e-5))
         imageSize = try c.int("image_size", default: 224)
         patchSize = try c.int("patch_size", default: 32)
+        try EncoderShapeCheck.check(file: c.file, width: ("hidden_size", hiddenSize), layers: ("num_hidden_layers", layers),
+                                    heads: ("num_attention_heads", heads), patch: ("patch_size", patchSize))
+        try EncoderShapeCheck.check(file: c.file, mlp: ("intermediate_size", mlpHidden), epsilon: ("layer_norm_eps", layerNormEps),
+                                    image: ("image_size", imageSize), patch: patchSize)
         projectionDim = try c.int("projection_dim", default: try root.int("projection_dim", default: 512))
         let channels = try c.int("num_channels", default: 3)
         guard channels == 3 else { throw BackboneConfigError(file: c.file, "field 'num_channels': only 3 is supported, found \(channels)") }

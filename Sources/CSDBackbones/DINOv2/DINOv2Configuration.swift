@@ -28,18 +28,19 @@ public struct DINOv2Configuration: Sendable {
         hiddenSize = try c.int("hidden_size")
         layers = try c.int("num_hidden_layers")
         heads = try c.int("num_attention_heads")
-        guard heads > 0, hiddenSize % heads == 0 else {
-            throw BackboneConfigError(file: c.file, "field 'num_attention_heads': \(heads) does not divide hidden_size \(hiddenSize)")
-        }
-        let ratio = try c.double("mlp_ratio", default: 4)
+        imageSize = try c.int("image_size", default: 518)
+        patchSize = try c.int("patch_size", default: 14)
+        try EncoderShapeCheck.check(file: c.file, width: ("hidden_size", hiddenSize), layers: ("num_hidden_layers", layers),
+                                    heads: ("num_attention_heads", heads), patch: ("patch_size", patchSize))
+        let ratio = try EncoderShapeCheck.mlpRatio(c, "mlp_ratio")
         swiglu = try c.bool("use_swiglu_ffn", default: false)
         let hidden = Int(Double(hiddenSize) * ratio)
         // transformers' Dinov2SwiGLUFFN: two thirds of the MLP width, rounded up to a multiple of 8.
         mlpHidden = swiglu ? (Int(Double(hidden) * 2 / 3) + 7) / 8 * 8 : hidden
         activation = try c.activation("hidden_act", default: "gelu")
         layerNormEps = Float(try c.double("layer_norm_eps", default: 1e-6))
-        imageSize = try c.int("image_size", default: 518)
-        patchSize = try c.int("patch_size", default: 14)
+        try EncoderShapeCheck.check(file: c.file, mlp: ("mlp_ratio", mlpHidden), epsilon: ("layer_norm_eps", layerNormEps),
+                                    image: ("image_size", imageSize), patch: patchSize)
         channels = try c.int("num_channels", default: 3)
         qkvBias = try c.bool("qkv_bias", default: true)
         registers = type == "dinov2_with_registers" ? try c.int("num_register_tokens", default: 4) : 0

@@ -43,8 +43,10 @@ public struct RADIOConfiguration: Sendable {
         } else {
             try self.init(transformers: c)
         }
-        guard heads > 0, hiddenSize % heads == 0 else {
-            throw BackboneConfigError(file: c.file, "RADIO: \(heads) heads do not divide width \(hiddenSize)")
+        try EncoderShapeCheck.check(file: c.file, mlp: ("mlp_ratio", mlpHidden), epsilon: ("layer_norm_eps", layerNormEps),
+                                    patch: patchSize)
+        guard (1...EncoderShapeCheck.maximumSide).contains(positionGrid) else {
+            throw BackboneConfigError(file: c.file, "the position table's side \(positionGrid) (max image size / patch) is not between 1 and \(EncoderShapeCheck.maximumSide)")
         }
     }
 
@@ -57,10 +59,12 @@ public struct RADIOConfiguration: Sendable {
         hiddenSize = try c.int("hidden_size")
         layers = try c.int("num_hidden_layers")
         heads = try c.int("num_attention_heads")
-        mlpHidden = Int(Double(hiddenSize) * (try c.double("mlp_ratio", default: 4)))
+        patchSize = try c.int("patch_size", default: 16)
+        try EncoderShapeCheck.check(file: c.file, width: ("hidden_size", hiddenSize), layers: ("num_hidden_layers", layers),
+                                    heads: ("num_attention_heads", heads), patch: ("patch_size", patchSize))
+        mlpHidden = Int(Double(hiddenSize) * (try EncoderShapeCheck.mlpRatio(c, "mlp_ratio")))
         activation = try c.activation("hidden_act", default: "gelu")
         layerNormEps = Float(try c.double("layer_norm_eps", default: 1e-6))
-        patchSize = try c.int("patch_size", default: 16)
         positionGrid = try c.int("max_img_size", default: 2048) / patchSize
         prefixTokens = try c.int("num_cls_tokens", default: 1) + (try c.int("num_registers", default: 0))
         summaryIndices = try c.ints("summary_idxs", default: [0])
@@ -88,7 +92,9 @@ public struct RADIOConfiguration: Sendable {
         layers = try kw.int("depth", default: size.1)
         heads = try kw.int("num_heads", default: size.2)
         patchSize = try kw.int("patch_size", default: patchFromName)
-        mlpHidden = Int(Double(hiddenSize) * (try kw.double("mlp_ratio", default: 4)))
+        try EncoderShapeCheck.check(file: args.file, width: ("embed_dim", hiddenSize), layers: ("depth", layers),
+                                    heads: ("num_heads", heads), patch: ("patch_size", patchSize))
+        mlpHidden = Int(Double(hiddenSize) * (try EncoderShapeCheck.mlpRatio(kw, "mlp_ratio")))
         activation = .gelu
         layerNormEps = 1e-6
         qkvBias = try kw.bool("qkv_bias", default: true)
