@@ -5,9 +5,10 @@
 #   extract   ~90 min on 2 cores (about 12.5 images/s)
 #   probe     METHOD.md's grid (10 ... 1000, all) x seeds 0, 1, 2 for csd, supervised, linear, knn,
 #             30 epochs, a validation subset of 10 per class held out (probe's default)
+#   first-look  the same grid for every method at 3 epochs (minutes instead of an hour)
 #   ablation  csd over option sets at 10, 100, 1000 labels, judged on the validation error
 # Caches go to $STUDY_CACHE (default cache/); the results to docs/study/fashion-mnist/ (committed).
-# Usage: bash tools/study-fashion-mnist.sh [extract|probe|ablation|all]
+# Usage: bash tools/study-fashion-mnist.sh [extract|probe|first-look|ablation|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 phase=${1:-all}
@@ -28,6 +29,12 @@ if [[ $phase == probe || $phase == all ]]; then
     swift build -c release --product probe
     "$bin/probe" --cache "$cache" --methods csd,supervised,linear,knn \
         --labels 10,25,50,100,250,500,1000,all --seeds 0,1,2 --epochs 30 --out "$results/probe"
+fi
+
+if [[ $phase == first-look || $phase == all ]]; then
+    swift build -c release --product probe
+    "$bin/probe" --cache "$cache" --methods csd,supervised,linear,knn \
+        --labels 10,25,50,100,250,500,1000,all --seeds 0,1,2 --epochs 3 --out "$results/probe-3-epochs"
 fi
 
 if [[ $phase == ablation || $phase == all ]]; then
