@@ -68,10 +68,10 @@ public final class TrainingStep {
                 // the generator step's forward.
                 let fresh: (Tensor, Tensor?)
                 if options.discCodes == .step {
-                    fresh = (Kernels.concat(codes.map(\.probabilities), axis: 0),
-                             codes.first?.style == nil ? nil : Kernels.concat(codes.compactMap(\.style), axis: 0))
+                    fresh = (Self.joined(codes.map(\.probabilities)),
+                             codes.first?.style == nil ? nil : Self.joined(codes.compactMap(\.style)))
                 } else {
-                    fresh = model.codes(Kernels.concat(codes.map(\.tokens), axis: 0))
+                    fresh = model.codes(Self.joined(codes.map(\.tokens)))
                 }
                 terms.discriminator = ContentStyleObjective.trainDiscriminators(
                     model: model, optimizer: discriminator, probabilities: fresh.0, style: fresh.1, prior: prior,
@@ -79,6 +79,12 @@ public final class TrainingStep {
             }
             return terms
         }
+    }
+
+    /// The micro-batches' rows as one tensor; a single micro-batch (every probe step) is used as
+    /// it is, without a copy.
+    static func joined(_ parts: [Tensor]) -> Tensor {
+        parts.count == 1 ? parts[0] : Kernels.concat(parts, axis: 0)
     }
 
     /// What one micro-batch's forward leaves for the discriminators' step, cut from the graph.
