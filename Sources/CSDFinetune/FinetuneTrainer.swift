@@ -191,7 +191,7 @@ public final class FinetuneTrainer {
                                           to: folder.appendingPathComponent(TrainingCheckpoint.headsFile))
         try exportTokens?(modelFolder, "finetune:\(run.reference.id):\(folder.lastPathComponent)")
         let row = result(run)
-        var subsets = [s.labels.map(String.init) ?? "all": s.labels == nil && run.validation.isEmpty ? [] : run.labeled]
+        var subsets = [s.labels.map(String.init) ?? "all": s.labels == nil ? [] : run.labeled]
         if !run.validation.isEmpty { subsets["validation"] = run.validation }
         try SubsetFiles.record(subsets, seed: s.seed, results: s.output)
         try store.append(row)

@@ -145,7 +145,7 @@ public final class SweepRunner {
                                                           perClass: plan.validationPerClass, seed: seed)
             var subsets: [String: [Int]] = [:]
             for n in plan.labels {
-                subsets[n.map(String.init) ?? "all"] = n == nil ? (validation.isEmpty ? [] : rest) :
+                subsets[n.map(String.init) ?? "all"] = n == nil ? [] :
                     LabelSubsets.subset(of: rest, labels: data.trainLabels, classes: data.classes, size: n, seed: seed)
             }
             if !validation.isEmpty { subsets["validation"] = validation }

@@ -108,6 +108,24 @@ struct ProbeTests {
         #expect(again.isEmpty, "a finished sweep ran \(again.count) cells again")
     }
 
+    @Test func subsetFilesListTheValidationRowsAndNotEveryTrainRow() throws {
+        let dir = try ClusterCache.temporary()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        let plan = SweepPlan(methods: [.supervised], labels: [8, nil], seeds: [0], epochs: 1, options: Self.smallOptions(),
+                             validationPerClass: 2)
+        let out = dir.appendingPathComponent("sweep")
+        _ = try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 1).run()
+        let file = try Data(contentsOf: out.appendingPathComponent("subsets/seed-0.json"))
+        let subsets = try #require((try JSONSerialization.jsonObject(with: file) as? [String: Any])?["subsets"] as? [String: [Int]])
+        #expect(subsets["all"] == [])
+        #expect(subsets["validation"]?.count == 2 * data.classes)
+        #expect(Set(subsets["8"] ?? []).isDisjoint(with: subsets["validation"] ?? []))
+        #expect(subsets["8"]?.count == 8)
+    }
+
     @Test func badInputIsRefusedBeforeTraining() throws {
         let dir = try ClusterCache.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
