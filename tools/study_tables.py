@@ -6,8 +6,8 @@ Reads probe/, finetune/ and ablation/ results.jsonl (whichever exist) and prints
 - per method, the test error at the validation-chosen evaluation, the best and the final one;
 - csd's paired differences against the supervised and linear baselines (same subsets and seeds);
 - finetune against the frozen runs at the same label count;
-- the ablation, one row per option set, validation error (what the choice is made on) and the
-  validation-chosen test error.
+- the ablation, one row per option set: the validation error (what a choice may be made on), the
+  validation-chosen test error and how much the last epoch gives back (best - final).
 Standard library only: cells are mean ± sample std over seeds, in percent.
 """
 import json
@@ -97,7 +97,7 @@ def finetune_table(finetune, frozen):
     print()
 
 
-def ablation_table(rows):
+def ablation_table(rows, frozen):
     # The defaults are the option values most rows share (each option set changes one option).
     counts = defaultdict(lambda: defaultdict(int))
     for r in rows:
@@ -107,18 +107,29 @@ def ablation_table(rows):
     groups = defaultdict(list)
     for r in rows:
         groups[(non_default(r, defaults), r["labels_requested"])].append(r)
-    settings = sorted({key[0] for key in groups}, key=lambda s: (s != "defaults", s))
     labels = [n for n in LABEL_ORDER if any(key[1] == n for key in groups)]
-    print("| option set | " + " | ".join(f"{n}: validation | {n}: test (chosen) | {n}: best − final" for n in labels) + " |")
-    print("|---|" + "---:|---:|---:|" * len(labels))
+    # The defaults at the grid's epochs, from the frozen grid, as the epochs row.
+    epochs = sorted({r["epochs"] for r in rows})
+    for r in frozen:
+        if r["method"] == "csd" and r["labels_requested"] in labels and non_default(r, defaults) == "defaults":
+            groups[(f"defaults, {r['epochs']} epochs", r["labels_requested"])].append(r)
+    settings = sorted({key[0] for key in groups}, key=lambda s: (not s.startswith("defaults"), s))
+    print(f"({', '.join(map(str, epochs))} epochs unless said; cells: validation error / test error at the "
+          "validation-chosen epoch ± its std; last column: best − final test error, mean over the label counts)\n")
+    print("| option set | " + " | ".join(f"{n} labels" for n in labels) + " | best − final |")
+    print("|---|" + "---:|" * (len(labels) + 1))
     for s in settings:
-        cells = []
+        cells, gaps = [], []
         for n in labels:
             runs = groups.get((s, n), [])
-            cells += [cell([validation_at_choice(r) for r in runs]),
-                      cell([r["validation_chosen_test_error"] for r in runs]),
-                      cell([r["best_test_error"] - r["final_test_error"] for r in runs])]
-        print(f"| {s} | " + " | ".join(cells) + " |")
+            if not runs:
+                cells.append("—")
+                continue
+            validation = statistics.mean(validation_at_choice(r) for r in runs)
+            cells.append(f"{100 * validation:.1f} / {cell([r['validation_chosen_test_error'] for r in runs])}")
+            gaps += [r["best_test_error"] - r["final_test_error"] for r in runs]
+        gap = f"{100 * statistics.mean(gaps):.1f}" if gaps else "—"
+        print(f"| {s} | " + " | ".join(cells) + f" | {gap} |")
     print()
 
 
@@ -133,7 +144,7 @@ def main():
         finetune_table(finetune, frozen)
     if ablation:
         print("## Ablation\n")
-        ablation_table(ablation)
+        ablation_table(ablation, frozen)
 
 
 if __name__ == "__main__":
