@@ -124,10 +124,22 @@ def curve_labels(frame):
         swept = [c for c in option_columns
                  if sub[c].notna().any()
                  and (sub.groupby(["column", "seed"])[c].nunique(dropna=False) > 1).any()]
-        if swept:
-            text = sub[swept].astype(str).apply(
-                lambda r: ", ".join(f"{c[len('options.'):]}={v}" for c, v in r.items()), axis=1)
-            labels[sub.index] = method + " (" + text + ")"
+        if not swept:
+            continue
+        # An ablation (several swept options, one changed at a time): each label names what
+        # differs from the reference, the value most runs share (ties to the smaller), as the
+        # Swift summary does.
+        reference = {}
+        if len(swept) > 1:
+            for c in swept:
+                counts = sub[c].astype(str).value_counts()
+                reference[c] = min(v for v, n in counts.items() if n == counts.max())
+
+        def describe(r):
+            shown = [f"{c[len('options.'):]}={v}" for c, v in r.items() if reference.get(c) != str(v)]
+            return ", ".join(shown) if shown else "reference"
+
+        labels[sub.index] = method + " (" + sub[swept].astype(str).apply(describe, axis=1) + ")"
     return labels
 
 

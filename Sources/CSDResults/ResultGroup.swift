@@ -9,6 +9,9 @@ public struct ResultGroup: Sendable {
     /// The options that tell this group apart from others of the same backbone and method,
     /// sorted by name. Empty unless the sweep varied an option.
     public let options: [SweptOption]
+    /// When more than one option was swept (an ablation: one option changed at a time), the value
+    /// most runs of this backbone and method share for each swept option; empty otherwise.
+    public let reference: [SweptOption]
     /// The runs, per label column.
     public let runs: [LabelColumn: [RunResult]]
 
@@ -20,9 +23,17 @@ public struct ResultGroup: Sendable {
         options.isEmpty ? method : "\(method) (\(optionsLabel))"
     }
 
-    /// "beta=0.1, lr=0.001", or "" when no option is swept.
+    /// "beta=0.1, lr=0.001", or "" when no option is swept. In an ablation only the options that
+    /// differ from the reference values, and "reference" for the group that has them all.
     public var optionsLabel: String {
-        options.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        let shown = reference.isEmpty ? options : options.filter { !reference.contains($0) }
+        if shown.isEmpty && !reference.isEmpty { return "reference" }
+        return shown.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+    }
+
+    /// "class_prior=uniform, hidden=512, ...": the reference values, "" outside an ablation.
+    public var referenceLabel: String {
+        reference.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
     }
 
     public var columns: [LabelColumn] { runs.keys.sorted() }
@@ -85,6 +96,22 @@ public enum ResultGrouping {
             seen[cell] = first
         }
 
+        // With several swept options, each one's most common value (over runs; ties to the
+        // smaller value, for a stable answer) is the reference the groups are labelled against.
+        var valueCounts: [String: [String: [String: Int]]] = [:]  // base -> option -> value -> runs
+        for row in rows {
+            let base = baseKey(row)
+            guard let names = swept[base], names.count > 1 else { continue }
+            for name in names { valueCounts[base, default: [:]][name, default: [:]][row.options[name] ?? "", default: 0] += 1 }
+        }
+        let reference = valueCounts.mapValues { options in
+            options.keys.sorted().map { name in
+                let counts = options[name]!
+                let value = counts.keys.sorted().max { counts[$0]! < counts[$1]! || (counts[$0]! == counts[$1]! && $0 > $1) }!
+                return SweptOption(name: name, value: value)
+            }
+        }
+
         struct Key: Hashable { let backbone: String, method: String, options: [SweptOption] }
         var buckets: [Key: [LabelColumn: [RunResult]]] = [:]
         for row in rows {
@@ -95,13 +122,15 @@ public enum ResultGrouping {
         }
         let groups = buckets.map { key, runs in
             ResultGroup(backbone: key.backbone, method: key.method, options: key.options,
+                        reference: reference["\(key.backbone)\u{1}\(key.method)"] ?? [],
                         runs: runs.mapValues { $0.sorted { ($0.seed, $0.runID) < ($1.seed, $1.runID) } })
         }
         return groups.sorted { a, b in
             let ka = (rank(a.backbone, backboneOrder), a.backbone, rank(a.method, methodOrder), a.method)
             let kb = (rank(b.backbone, backboneOrder), b.backbone, rank(b.method, methodOrder), b.method)
             if ka != kb { return ka < kb }
-            return a.optionsLabel < b.optionsLabel
+            // The reference first, then the changes from it.
+            return (a.optionsLabel != "reference", a.optionsLabel) < (b.optionsLabel != "reference", b.optionsLabel)
         }
     }
 

@@ -17,6 +17,10 @@ public enum ResultsSummary {
         }
         out.append("Cells: mean ± std over seeds, in percent; std is the sample standard deviation "
                    + "(n - 1), 0 for a single seed.")
+        for group in groups where group.optionsLabel == "reference" {
+            out += ["", "Reference (\(group.backboneMode) \(group.method)): \(group.referenceLabel); each other row "
+                    + "changes the options it names."]
+        }
         out.append("")
         return out.joined(separator: "\n")
     }

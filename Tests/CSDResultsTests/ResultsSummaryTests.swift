@@ -72,6 +72,24 @@ import Testing
         #expect(md.contains("| frozen | supervised |  |"))
     }
 
+    @Test func anAblationLabelsEachRowByWhatItChangesFromTheReference() {
+        // One option changed at a time from w_c=0.1, w_s=0.1, reconstruction=cosine.
+        let settings: [[String: String]] = [["w_c": "0.1", "w_s": "0.1", "reconstruction": "cosine"],
+                                            ["w_c": "0", "w_s": "0.1", "reconstruction": "cosine"],
+                                            ["w_c": "1", "w_s": "0.1", "reconstruction": "cosine"],
+                                            ["w_c": "0.1", "w_s": "0", "reconstruction": "cosine"],
+                                            ["w_c": "0.1", "w_s": "0.1", "reconstruction": "mse"]]
+        let rows = settings.flatMap { options in
+            (0..<3).map { SampleRows.row(method: "csd", labels: 100, seed: $0, options: options) }
+        }
+        let groups = ResultGrouping.groups(rows)
+        #expect(groups.map(\.optionsLabel) == ["reference", "reconstruction=mse", "w_c=0", "w_c=1", "w_s=0"])
+        #expect(groups[0].referenceLabel == "reconstruction=cosine, w_c=0.1, w_s=0.1")
+        let md = ResultsSummary.markdown(rows)
+        #expect(md.contains("| frozen | csd | w_c=0 |"))
+        #expect(md.contains("Reference (frozen csd): reconstruction=cosine, w_c=0.1, w_s=0.1"))
+    }
+
     @Test func labelColumnsSortNumericallyWithAllLast() {
         let columns: [LabelColumn] = [.all, LabelColumn(count: 1000), LabelColumn(count: 25), LabelColumn(count: 250)]
         #expect(columns.sorted().map(\.description) == ["25", "250", "1000", "all"])
