@@ -130,7 +130,7 @@ public enum ResultGrouping {
             let kb = (rank(b.backbone, backboneOrder), b.backbone, rank(b.method, methodOrder), b.method)
             if ka != kb { return ka < kb }
             // The reference first, then the changes from it.
-            return (a.optionsLabel != "reference", a.optionsLabel) < (b.optionsLabel != "reference", b.optionsLabel)
+            return (a.optionsLabel == "reference" ? 0 : 1, a.optionsLabel) < (b.optionsLabel == "reference" ? 0 : 1, b.optionsLabel)
         }
     }
 
