@@ -39,13 +39,13 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
             return "\(path): malformed feature cache: \(reason)"
         case let .provenanceMismatch(path, differences):
             return "\(path): the cache was written with other provenance (requested vs existing): "
-                + differences.joined(separator: "; ") + "; pass overwrite to replace it"
+                + differences.joined(separator: "; ") + "; pass --overwrite to replace it"
         case let .splitMismatch(path, split, differences):
             return "\(path): split \"\(split)\" describes other rows (requested vs existing): "
                 + differences.joined(separator: "; ")
         case let .journalMismatch(path, differences):
             return "\(path): an unfinished journal belongs to another request (requested vs journal): "
-                + differences.joined(separator: "; ") + "; pass overwrite to discard it"
+                + differences.joined(separator: "; ") + "; pass --overwrite to discard it"
         case let .missingSplit(path, split, available):
             return "\(path): no split \"\(split)\" (the file has: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case let .incompleteSplit(path, split, committed, rows, range):

@@ -21,7 +21,7 @@ public enum FeatureCacheMerge {
         let lock = try OutputLock(output: output)
         defer { lock.release() }
         if FileIO.exists(output) && !overwrite {
-            throw FeatureCacheError.invalidRequest(path: output.path, reason: "the output exists; pass overwrite to replace it")
+            throw FeatureCacheError.invalidRequest(path: output.path, reason: "the output exists; pass --overwrite to replace it")
         }
         let readers = try shards.map { try FeatureCacheReader(url: $0, allowShards: true) }
         let provenance = readers[0].provenance

@@ -37,9 +37,15 @@ public final class ProbeData: @unchecked Sendable {
             throw OptionError("\(url.path): the train or test split is empty")
         }
         let k = classNames.count
-        for (name, labels) in [(trainSplit, trainLabels), (testSplit, testLabels)]
-        where labels.contains(where: { $0 < 0 || $0 >= k }) {
-            throw OptionError("\(url.path): split '\(name)' has labels outside 0..<\(k)")
+        guard k > 0 else {
+            throw OptionError("\(url.path): split '\(trainSplit)' has no class names (the 'class_names' attribute "
+                              + "extract writes), so the number of classes is unknown")
+        }
+        for (name, labels) in [(trainSplit, trainLabels), (testSplit, testLabels)] {
+            if let row = labels.firstIndex(where: { $0 < 0 || $0 >= k }) {
+                throw OptionError("\(url.path): split '\(name)' row \(row) has label \(labels[row]), outside 0..<\(k) "
+                                  + "(the cache names \(k) classes)")
+            }
         }
         standardization = Standardization(fitting: trainFeatures)
     }

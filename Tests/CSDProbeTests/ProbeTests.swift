@@ -12,7 +12,8 @@ import Testing
 /// separable; an optional NaN makes a broken cache.
 enum ClusterCache {
     static func write(to url: URL, classes: Int = 4, train: Int = 400, test: Int = 200, dim: Int = 16,
-                      spread: Float = 0.3, poison: Bool = false, splits: [String] = ["train", "test"]) throws {
+                      spread: Float = 0.3, poison: Bool = false, splits: [String] = ["train", "test"],
+                      namedClasses: Int? = nil) throws {
         var rng = RandomStream(seed: 42)
         let centres = Tensor.randomNormal([classes, dim], std: 2, using: &rng)
         let provenance = CacheProvenance(modelID: "clusters", weightsSHA256: "none", token: "cls", preprocessing: "{}",
@@ -27,7 +28,7 @@ enum ClusterCache {
                 for j in 0..<dim { features.append(centres[flat: y * dim + j] + spread * rng.normal()) }
             }
             if poison && split == "train" { features[5] = .nan }
-            let spec = FeatureSplitSpec(name: split, rows: rows, classNames: (0..<classes).map { "c\($0)" })
+            let spec = FeatureSplitSpec(name: split, rows: rows, classNames: (0..<(namedClasses ?? classes)).map { "c\($0)" })
             let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: spec,
                                                 options: .init(allowNonFinite: poison))
             try writer.append(indices: Array(0..<rows), labels: labels, features: Tensor(features, shape: [rows, dim]))
@@ -132,6 +133,12 @@ struct ProbeTests {
         let onlyTrain = dir.appendingPathComponent("train-only.h5")
         try ClusterCache.write(to: onlyTrain, splits: ["train"])
         #expect { _ = try ProbeData(url: onlyTrain) } throws: { "\($0)".contains("no 'test' split") }
+
+        let unnamed = dir.appendingPathComponent("unnamed.h5")
+        try ClusterCache.write(to: unnamed, namedClasses: 0)
+        #expect { _ = try ProbeData(url: unnamed) } throws: {
+            "\($0)".contains("unnamed.h5") && "\($0)".contains("no class names")
+        }
 
         let poisoned = dir.appendingPathComponent("nan.h5")
         try ClusterCache.write(to: poisoned, poison: true)
