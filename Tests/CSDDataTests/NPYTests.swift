@@ -83,6 +83,14 @@ import Testing
         expectDatasetError(["negative label -1"], file: "train_labels.npy") {
             try openPair(images: goodImages, labels: npy("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", [0, 0, 0xFF, 0xFF]))
         }
+        // Without classes=, a gap below the largest label is refused before anything is sized by it.
+        expectDatasetError(["largest label is 99", "class 1 has no sample", "classes="], file: "train_labels.npy") {
+            try openPair(images: goodImages, labels: npy("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", [0, 0, 0, 0, 99, 0, 0, 0]))
+        }
+        expectDatasetError(["largest label is 4611686018427387904"], file: "train_labels.npy") {
+            try openPair(images: goodImages, labels: npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+                                                         [0, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0x40]))
+        }
         expectDatasetError(["3 labels for 2 images"], file: "train_labels.npy") {
             try openPair(images: goodImages, labels: npy("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", [0, 1, 2]))
         }

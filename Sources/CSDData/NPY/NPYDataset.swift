@@ -42,6 +42,7 @@ public struct NPYDataset: Dataset {
             maxLabel = max(maxLabel, labels.max() ?? -1)
             loaded.append((name, images, labels))
         }
+        if classNames == nil { try Self.requireEveryClassPresent(loaded.map { ($0.2) }, files: pairs.map(\.labels)) }
         if let classNames {
             guard maxLabel < classNames.count else {
                 throw DatasetError(file: id, "label \(maxLabel) needs more than the \(classNames.count) class names given")
@@ -57,6 +58,20 @@ public struct NPYDataset: Dataset {
         self.splits = splits
         splitNames = pairs.map(\.name)
         fingerprint = try Fingerprint.files(pairs.flatMap { [$0.images, $0.labels] })
+    }
+
+    /// Without class names the class count is the largest label + 1; that is only plausible when
+    /// every class below it occurs (a stray 99 among 0...9 would make 90 empty classes, and a
+    /// corrupt 2^62 an impossible count), so a gap is an error naming the file of the largest label.
+    static func requireEveryClassPresent(_ labelLists: [[Int]], files: [String]) throws {
+        var present = Set<Int>()
+        for labels in labelLists { present.formUnion(labels) }
+        guard let largest = present.max(), present.count != largest + 1 else { return }
+        let file = zip(labelLists, files).first { $0.0.contains(largest) }!.1
+        let missing = (0..<largest).first { !present.contains($0) }!
+        throw DatasetError(file: file, "the largest label is \(largest) but only \(present.count) distinct labels occur "
+                           + "(class \(missing) has no sample), so the class count cannot be \(largest + 1); "
+                           + "fix the labels or name the classes with classes=<name,name,...>")
     }
 
     /// Opens `<images.npy>,<labels.npy>` or a folder of `<split>_images.npy`/`<split>_labels.npy`.
