@@ -129,7 +129,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDImageTests", dependencies: ["CSDImage"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDSystem", "CSDTestSupport"],
+        .testTarget(name: "CSDDataTests", dependencies: ["CSDData", "CSDImage", "CSDTensor", "CSDHDF5", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDProbeTests", dependencies: ["CSDProbe", "CSDMethod", "CSDResults", "CSDSystem", "CSDSafetensors",
                                                          "CSDTestSupport"],

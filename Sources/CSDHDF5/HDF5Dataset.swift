@@ -32,6 +32,36 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// Rows along axis 0.
     public var rowCount: Int { get throws { try shape.first ?? 1 } }
 
+    /// Bytes the file holds for the data (chunks as stored, compressed; 0 when nothing was
+    /// written): what a declared shape can be checked against before memory is sized by it.
+    public var storedBytes: Int {
+        get throws {
+            try requireOpen("read the storage size of \"\(name)\"")
+            return Int(clamping: H5Dget_storage_size(id))
+        }
+    }
+
+    /// Refuses a shape the stored bytes cannot hold even at deflate's largest ratio (1032:1): a
+    /// file that declares billions of rows or giant images and stores a few kilobytes.
+    public func requireStorageFitsShape() throws {
+        let dims = try shape
+        var declared = elementType.byteCount
+        for d in dims {
+            let (product, overflow) = declared.multipliedReportingOverflow(by: d)
+            declared = overflow ? .max : product
+        }
+        let stored = try storedBytes
+        let holdable = stored > Int.max / Self.largestCompressionRatio ? Int.max : stored * Self.largestCompressionRatio
+        guard declared <= holdable else {
+            throw HDF5Error(path: filePath, operation: "check dataset \"\(name)\"",
+                            message: "its shape \(dims) declares \(declared == .max ? "more than 2^63" : "\(declared)") bytes of "
+                                + "data but the file stores \(stored); no compression holds that (truncated or hostile file)")
+        }
+    }
+
+    /// Deflate's theoretical maximum: the ratio no stored chunk can exceed.
+    static let largestCompressionRatio = 1032
+
     /// The chunk shape, or nil for a contiguous dataset.
     public var chunkShape: [Int]? {
         get throws {

@@ -1,5 +1,6 @@
 import CSDTestSupport
 @testable import CSDData
+import CSDHDF5
 import CSDImage
 import Foundation
 import Testing
@@ -24,6 +25,22 @@ import Testing
         dataset = nil
         _ = consume test
         #expect(!FileManager.default.fileExists(atPath: copy))
+    }
+
+    /// A few kilobytes that declare 2^31 rows or 30000 x 30000 images: refused from the stored
+    /// size, before any allocation is sized by the declared shape.
+    @Test func refusesShapesTheFileCannotHold() throws {
+        for (rows, side) in [(1 << 31, 64), (2, 30_000)] {
+            let folder = TemporaryFolder()
+            let file = try HDF5File(creating: folder.file("train_dataset.hdf5"))
+            let options = HDF5DatasetOptions(chunkRows: 1, extendible: false)
+            _ = try file.createDataset("images", type: .uint8, shape: [rows, side, side, 3], options: options)
+            _ = try file.createDataset("labels", type: .int64, shape: [rows], options: options)
+            try file.close()
+            expectDatasetError(["/images", "file stores 0", "truncated or hostile"], file: "train_dataset.hdf5") {
+                _ = try GalaxyMNISTDataset(root: folder.path).split("train")
+            }
+        }
     }
 
     @Test func rejectsDamagedFiles() throws {

@@ -81,6 +81,11 @@ struct GalaxySplit: DatasetSplit {
         guard labelShape[0] == shape[0] else {
             throw DatasetError(file: source, "\(labelShape[0]) labels for \(shape[0]) images")
         }
+        // Before anything is sized by the declared shapes (labels are read whole, images by rows).
+        try GalaxySplit.hdf5(source) {
+            try images.requireStorageFitsShape()
+            try labels.requireStorageFitsShape()
+        }
         (count, height, width) = (shape[0], shape[1], shape[2])
     }
 
