@@ -162,6 +162,9 @@ public final class FeatureCacheReader: @unchecked Sendable {
                 throw FeatureCacheError.malformed(
                     path: path, reason: "\(split)/\(name) is \(d.elementType.rawValue) \(actual), expected \(types.map(\.rawValue).joined(separator: "|")) \(shape)")
             }
+            do { try d.requireStorageFitsShape() } catch let error as HDF5Error {
+                throw FeatureCacheError.malformed(path: path, reason: "\(split)/\(name): \(error.message)")
+            }
             return d
         }
         let n = info.committedRows

@@ -65,6 +65,23 @@ import Testing
         #expect(e?.description.contains("incomplete: 12 of 20 rows") == true)
     }
 
+    @Test func aSplitDeclaringMoreRowsThanTheFileStoresIsRefusedBeforeReading() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("c.h5")
+        try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 20))
+        do {  // 2^31 rows declared by hand, nothing written for them
+            let file = try HDF5File(opening: url, mode: .readWrite)
+            let train = try file.openGroup("train")
+            for name in ["features", "labels", "index"] { try train.openDataset(name).resize(rows: 1 << 31) }
+            try train.setAttribute("rows", .int64(1 << 31))
+            try train.setAttribute("committed_rows", .int64(1 << 31))
+        }
+        let e = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: url).features("train") }
+        #expect(e?.description.contains("c.h5: malformed feature cache: train/features: its shape [2147483648, ") == true,
+                "\(e.map { "\($0)" } ?? "")")
+        #expect(e?.description.contains("truncated or hostile") == true)
+    }
+
     @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {
         let dir = TemporaryFolder()
         let url = dir.fileURL("nan.h5")
