@@ -60,7 +60,8 @@ enum CacheFileBuilder {
         }
 
         let featureType: HDF5ElementType = provenance.dtype == .f32 ? .float32 : .float16
-        let options = HDF5DatasetOptions(compression: compression)
+        // Checksummed chunks: bit rot in a cache is an error on read, not silently wrong tokens.
+        let options = HDF5DatasetOptions(compression: compression, checksum: true)
         let features = try group.createDataset(CacheSchema.featuresName, type: featureType, shape: [n, dim], options: options)
         let labels = try group.createDataset(CacheSchema.labelsName, type: .int64, shape: [n], options: options)
         let index = try group.createDataset(CacheSchema.indexName, type: .int64, shape: [n], options: options)

@@ -267,6 +267,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
                 if shuffle { try HDF5Call.status(path, operation) { H5Pset_shuffle(dcpl) } }
                 try HDF5Call.status(path, operation) { H5Pset_deflate(dcpl, UInt32(level)) }
             }
+            // Last in the pipeline: the checksum covers the bytes as stored.
+            if options.checksum { try HDF5Call.status(path, operation) { H5Pset_fletcher32(dcpl) } }
         } else if options.compression != .none {
             throw HDF5Error(path: path, operation: operation, message: "an empty fixed-size dataset cannot be compressed")
         }

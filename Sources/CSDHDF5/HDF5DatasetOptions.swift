@@ -15,11 +15,16 @@ public struct HDF5DatasetOptions: Equatable, Sendable {
     public var compression: HDF5Compression
     /// Whether axis 0 may grow (maximum dimension unlimited); the other axes are fixed.
     public var extendible: Bool
+    /// A Fletcher32 checksum per chunk (HDF5's own filter): a read of a chunk whose bytes changed
+    /// fails instead of returning them. Needs a chunked dataset (any with rows).
+    public var checksum: Bool
 
-    public init(chunkRows: Int? = nil, compression: HDF5Compression = .none, extendible: Bool = true) {
+    public init(chunkRows: Int? = nil, compression: HDF5Compression = .none, extendible: Bool = true,
+                checksum: Bool = false) {
         self.chunkRows = chunkRows
         self.compression = compression
         self.extendible = extendible
+        self.checksum = checksum
     }
 
     /// Chunks above HDF5's default 1 MiB chunk cache made writes ~3x and batched reads ~5x

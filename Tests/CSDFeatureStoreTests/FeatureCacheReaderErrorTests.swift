@@ -82,6 +82,22 @@ import Testing
         #expect(e?.description.contains("truncated or hostile") == true)
     }
 
+    @Test func aFlippedBitInTheFeaturesFailsTheChecksumOnRead() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("c.h5")
+        try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 20))
+        // The bytes of one stored feature (row 5, column 3), found in the file and altered by one bit.
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let value = withUnsafeBytes(of: CacheFixtures.feature(5, 3).bitPattern.littleEndian) { [UInt8]($0) }
+        let offsets = (0...(bytes.count - 4)).filter { Array(bytes[$0..<($0 + 4)]) == value }
+        try #require(offsets.count == 1, "the feature's bytes occur \(offsets.count) times")
+        bytes[offsets[0]] ^= 0x01
+        try Data(bytes).write(to: url)
+        let e = #expect(throws: (any Error).self) { _ = try FeatureCacheReader(url: url).features("train") }
+        let message = e.map { "\($0)" } ?? ""
+        #expect(message.contains("c.h5") && message.lowercased().contains("checksum"), "\(message)")
+    }
+
     @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {
         let dir = TemporaryFolder()
         let url = dir.fileURL("nan.h5")
