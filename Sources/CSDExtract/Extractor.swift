@@ -53,8 +53,13 @@ public final class Extractor {
 
         var outcomes: [SplitOutcome] = []
         for name in request.splits {
-            outcomes.append(try extract(split: try dataset.split(name), model: model, preprocessing: preprocessing,
-                                        provenance: provenance))
+            do {
+                outcomes.append(try extract(split: try dataset.split(name), model: model, preprocessing: preprocessing,
+                                            provenance: provenance))
+            } catch where !outcomes.isEmpty {
+                throw PartialExtraction(underlying: error, completeSplits: outcomes.map(\.split), failedSplit: name,
+                                        output: request.output.path)
+            }
         }
         return outcomes
     }

@@ -63,6 +63,23 @@ struct ExtractTests {
         #expect(try Data(contentsOf: out) == before)
     }
 
+    @Test func aFailureInALaterSplitSaysWhatTheOutputAlreadyHolds() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = dir.appendingPathComponent("images")
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CSDDataTests/Fixtures/folder")
+        try FileManager.default.copyItem(at: fixtures, to: images)
+        try Data("not a png".utf8).write(to: images.appendingPathComponent("test/dog/z_gray1.png"))
+        let out = dir.appendingPathComponent("cache.h5")
+        let request = ExtractionRequest(model: Self.model, dataset: "folder:" + images.path, splits: ["train", "test"], output: out)
+        let error = #expect(throws: PartialExtraction.self) { try Extractor(request: request, logger: Logger(label: "test")).run() }
+        #expect(error?.description.contains("z_gray1.png") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(error?.description.contains("already holds the complete \"train\" split") == true)
+        let trainImages = try DatasetRegistry.open("folder:" + images.path).split("train").count
+        #expect(try FeatureCacheReader(url: out).rows("train") == trainImages)
+    }
+
     @Test func mismatchedRequestIsRefusedAndTheFileKept() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
