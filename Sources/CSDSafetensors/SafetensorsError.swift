@@ -24,6 +24,7 @@ public struct SafetensorsError: Error, CustomStringConvertible, Sendable {
         case missingTensor
         case shapeMismatch
         case dtypeMismatch
+        case nonFiniteValues
         case unusedTensors
         case missingShard
         case invalidIndex

@@ -49,7 +49,7 @@ public final class StrictLoader: @unchecked Sendable {
     /// A float32 tensor that must exist and have exactly `shape`.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         _ = try lookUp(name, expected: shape)
-        let t = try checkpoint.tensor(name)
+        let t = try finite(checkpoint.tensor(name), name)
         markUsed(name)
         return t
     }
@@ -57,8 +57,20 @@ public final class StrictLoader: @unchecked Sendable {
     /// A float32 tensor of whatever shape the checkpoint has.
     public func tensor(_ name: String) throws -> Tensor {
         _ = try lookUp(name, expected: nil)
-        let t = try checkpoint.tensor(name)
+        let t = try finite(checkpoint.tensor(name), name)
         markUsed(name)
+        return t
+    }
+
+    /// A NaN or infinity in a weight is the checkpoint's fault: said here, naming the tensor,
+    /// rather than later as non-finite tokens of whatever the model wrote.
+    private func finite(_ t: Tensor, _ name: String) throws -> Tensor {
+        let bad = t.withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
+        if let bad {
+            throw SafetensorsError(.nonFiniteValues, path: path,
+                                   "tensor '\(name)' holds \(t[flat: bad]) at element \(bad) (weights must be finite)",
+                                   tensorNames: [name])
+        }
         return t
     }
 

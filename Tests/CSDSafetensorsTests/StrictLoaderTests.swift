@@ -51,6 +51,23 @@ import Testing
         }
     }
 
+    @Test func nonFiniteWeightsNameTheTensorAndElement() throws {
+        try withTemporaryDirectory { dir in
+            let url = dir.appendingPathComponent("model.safetensors")
+            try SafetensorsWriter.write([
+                .tensor("ok", Tensor([1, 2, 3], shape: [3])),
+                .tensor("bad", Tensor([1, 2, .nan, 4], shape: [4])),
+                .tensor("inf", Tensor([-.infinity], shape: [1]), as: .f16),
+            ], to: url)
+            let loader = try StrictLoader(url: url)
+            #expect(try loader.tensor("ok", shape: [3]).scalars == [1, 2, 3])
+            expectError(.nonFiniteValues, mentioning: ["model.safetensors", "'bad'", "nan at element 2", "must be finite"]) {
+                _ = try loader.tensor("bad", shape: [4])
+            }
+            expectError(.nonFiniteValues, mentioning: ["'inf'", "-inf at element 0"]) { _ = try loader.tensor("inf") }
+        }
+    }
+
     @Test func misShapedTensorNamesBothShapes() throws {
         try withCheckpoint { url in
             let loader = try StrictLoader(url: url)
