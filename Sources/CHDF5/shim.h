@@ -54,27 +54,31 @@ static inline hid_t csd_h5t_ieee_f16le_create(void) {
 // per thread in the thread-safe build): CSDHDF5 reports errors as thrown Swift errors instead.
 static inline void csd_h5e_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-typedef struct { char *buffer; size_t capacity; size_t length; } csd_h5e_sink;
+// The outermost call (the API function that failed) and the innermost description (the cause)
+// of the calling thread's error stack: "H5Dread: data error detected by Fletcher32 checksum"
+// rather than every frame between them.
+typedef struct { const char *outer_func; const char *inner_desc; } csd_h5e_ends;
 
-static herr_t csd_h5e_walk_append(unsigned n, const H5E_error2_t *err, void *data) {
-    (void)n;
-    csd_h5e_sink *sink = (csd_h5e_sink *)data;
-    if (err == NULL || err->desc == NULL || sink->length + 1 >= sink->capacity) return 0;
-    const char *separator = sink->length == 0 ? "" : "; ";
-    size_t room = sink->capacity - sink->length - 1;
-    size_t need = strlen(separator) + strlen(err->func_name ? err->func_name : "") + 2 + strlen(err->desc);
-    if (need > room) return 0;
-    sink->length += (size_t)snprintf(sink->buffer + sink->length, room + 1, "%s%s: %s", separator,
-                                     err->func_name ? err->func_name : "", err->desc);
+static herr_t csd_h5e_walk_ends(unsigned n, const H5E_error2_t *err, void *data) {
+    csd_h5e_ends *ends = (csd_h5e_ends *)data;
+    if (err == NULL) return 0;
+    if (n == 0 && err->func_name) ends->outer_func = err->func_name;
+    if (err->desc && err->desc[0]) ends->inner_desc = err->desc;
     return 0;
 }
 
-// Writes the calling thread's error stack (outermost call first) into `buffer` as
-// "func: description; func: description", clears the stack, and returns the length written.
+// Writes "outer function: innermost description" into `buffer`, clears the stack, and returns
+// the length written (0 when the stack is empty).
 static inline size_t csd_h5e_collect(char *buffer, size_t capacity) {
-    csd_h5e_sink sink = { buffer, capacity, 0 };
+    csd_h5e_ends ends = { NULL, NULL };
     if (capacity > 0) buffer[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, csd_h5e_walk_append, &sink);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, csd_h5e_walk_ends, &ends);
+    size_t length = 0;
+    if (capacity > 0 && (ends.outer_func || ends.inner_desc)) {
+        int written = snprintf(buffer, capacity, "%s%s%s", ends.outer_func ? ends.outer_func : "",
+                               ends.outer_func && ends.inner_desc ? ": " : "", ends.inner_desc ? ends.inner_desc : "");
+        length = written < 0 ? 0 : ((size_t)written < capacity ? (size_t)written : capacity - 1);
+    }
     H5Eclear2(H5E_DEFAULT);
-    return sink.length;
+    return length;
 }
