@@ -219,17 +219,17 @@ public final class FeatureCacheReader: @unchecked Sendable {
         guard version == CacheProvenance.currentSchemaVersion else {
             throw FeatureCacheError.unsupportedSchema(path: path, version: version)
         }
-        func string(_ key: Key) throws -> String {
-            guard try file.hasAttribute(key.rawValue) else {
-                throw FeatureCacheError.malformed(path: path, reason: "no \(key.rawValue) root attribute")
-            }
-            return try file.stringAttribute(key.rawValue)
+        // Every missing root attribute at once: a user assembling a cache by hand fixes them in one go.
+        let required: [Key] = [.modelID, .weightsSHA256, .token, .preprocessing, .datasetID, .datasetFingerprint,
+                               .toolVersion, .dtype, .featureDim]
+        let missing = try required.filter { !(try file.hasAttribute($0.rawValue)) }.map(\.rawValue)
+        guard missing.isEmpty else {
+            throw FeatureCacheError.malformed(path: path, reason: "missing root attribute\(missing.count == 1 ? "" : "s") "
+                                              + missing.joined(separator: ", ") + " (docs/ARCHITECTURE.md lists the schema)")
         }
+        func string(_ key: Key) throws -> String { try file.stringAttribute(key.rawValue) }
         guard let dtype = FeatureDType(rawValue: try string(.dtype)) else {
             throw FeatureCacheError.malformed(path: path, reason: "dtype \"\(try string(.dtype))\" is not f32 or f16")
-        }
-        guard try file.hasAttribute(Key.featureDim.rawValue) else {
-            throw FeatureCacheError.malformed(path: path, reason: "no feature_dim root attribute")
         }
         return CacheProvenance(schemaVersion: version, modelID: try string(.modelID),
                                weightsSHA256: try string(.weightsSHA256), token: try string(.token),

@@ -17,6 +17,19 @@ import Testing
         #expect(throws: FeatureCacheError.self) { try CacheInspector.describe(url) }
     }
 
+    @Test func aHandMadeCacheHearsOfEveryMissingRootAttributeAtOnce() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("hand.h5")
+        do {
+            let file = try HDF5File(creating: url)
+            try file.setAttribute("schema_version", .int64(Int64(CacheProvenance.currentSchemaVersion)))
+            try file.setAttribute("model_id", .string("mine"))
+        }
+        let error = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: url) }
+        #expect(error?.description == "\(url.path): malformed feature cache: missing root attributes weights_sha256, token, "
+                + "preprocessing, dataset_id, dataset_fingerprint, tool_version, dtype, feature_dim (docs/ARCHITECTURE.md lists the schema)")
+    }
+
     @Test func aTextFileOrATruncatedCacheGivesAClearError() throws {
         let dir = TemporaryFolder()
         let text = dir.fileURL("notes.h5")
