@@ -50,9 +50,15 @@ static inline hid_t csd_h5t_ieee_f16le_create(void) {
     return t;
 }
 
-// Turns off HDF5's automatic printing of error stacks for the calling thread (the setting is
-// per thread in the thread-safe build): CSDHDF5 reports errors as thrown Swift errors instead.
-static inline void csd_h5e_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// Called before every HDF5 call CSDHDF5 makes. It keeps HDF5 from registering its exit handler
+// (H5_term_library, at the library's first call): after a failed flush on a full disk that
+// handler crashes on the half-closed file at exit, and CSDHDF5 closes its files itself. And it
+// turns off the automatic printing of error stacks for the calling thread (per thread in the
+// thread-safe build): CSDHDF5 reports errors as thrown Swift errors instead.
+static inline void csd_h5_enter(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 // The outermost call (the API function that failed) and the innermost description (the cause)
 // of the calling thread's error stack: "H5Dread: data error detected by Fletcher32 checksum"

@@ -111,7 +111,7 @@ public class HDF5Container: HDF5Object, @unchecked Sendable {
         var prefix = ""
         for part in name.split(separator: "/") {
             prefix = prefix.isEmpty ? String(part) : prefix + "/" + part
-            csd_h5e_silence()
+            csd_h5_enter()
             if H5Lexists(id, prefix, csd_h5p_default()) <= 0 {
                 _ = HDF5Call.error(filePath, "")  // clears the stack
                 return false

@@ -218,7 +218,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     /// Bytes in one chunk of an open dataset, or nil if contiguous (or on any failure).
     static func chunkByteCount(_ dataset: hid_t) -> Int? {
-        csd_h5e_silence()
+        csd_h5_enter()
         let dcpl = H5Dget_create_plist(dataset)
         guard dcpl >= 0 else { return nil }
         defer { H5Pclose(dcpl) }

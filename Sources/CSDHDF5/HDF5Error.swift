@@ -26,7 +26,7 @@ enum HDF5Call {
     /// Runs `body`, which returns an id; a negative id throws with the error stack's message.
     @discardableResult
     static func id(_ path: String, _ operation: @autoclosure () -> String, _ body: () -> hid_t) throws -> hid_t {
-        csd_h5e_silence()
+        csd_h5_enter()
         let result = body()
         if result < 0 { throw error(path, operation()) }
         return result
@@ -36,7 +36,7 @@ enum HDF5Call {
     @discardableResult
     static func status<T: BinaryInteger>(_ path: String, _ operation: @autoclosure () -> String,
                                          _ body: () -> T) throws -> T {
-        csd_h5e_silence()
+        csd_h5_enter()
         let result = body()
         if result < 0 { throw error(path, operation()) }
         return result
@@ -46,7 +46,9 @@ enum HDF5Call {
     static func error(_ path: String, _ operation: String) -> HDF5Error {
         var buffer = [CChar](repeating: 0, count: 2048)
         let length = buffer.withUnsafeMutableBufferPointer { csd_h5e_collect($0.baseAddress, $0.count) }
-        let message = length > 0 ? String(cString: buffer) : "HDF5 reported a failure with no error stack"
+        // One line: some HDF5 descriptions carry newlines (a failed write lists its arguments).
+        let message = length > 0 ? String(cString: buffer).split(whereSeparator: \.isNewline).joined(separator: " ")
+            : "HDF5 reported a failure with no error stack"
         return HDF5Error(path: path, operation: operation, message: message)
     }
 }

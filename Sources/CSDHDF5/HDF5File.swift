@@ -36,7 +36,7 @@ public final class HDF5File: HDF5Container, @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw HDF5Error(path: path, operation: "open file", message: "no such file")
         }
-        csd_h5e_silence()
+        csd_h5_enter()
         if H5Fis_hdf5(path) <= 0 {
             _ = HDF5Call.error(path, "open file")  // clears the stack
             throw HDF5Error(path: path, operation: "open file", message: "not an HDF5 file")

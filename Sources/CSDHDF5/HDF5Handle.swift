@@ -26,7 +26,7 @@ final class HDF5Handle: @unchecked Sendable {
 
     deinit {
         if id >= 0 {
-            csd_h5e_silence()
+            csd_h5_enter()
             _ = closer(id)
         }
     }

@@ -19,6 +19,7 @@ public enum HDF5Library {
     /// The run-time library version (H5get_libversion), not the header's.
     public static var version: Version {
         var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        csd_h5_enter()
         let status = H5get_libversion(&major, &minor, &release)
         precondition(status >= 0, "H5get_libversion failed")
         return Version(major: Int(major), minor: Int(minor), release: Int(release))
@@ -28,6 +29,7 @@ public enum HDF5Library {
     /// concurrently (calls are safe, not parallel).
     public static var isThreadSafe: Bool {
         var threadSafe = false
+        csd_h5_enter()
         let status = H5is_library_threadsafe(&threadSafe)
         precondition(status >= 0, "H5is_library_threadsafe failed")
         return threadSafe

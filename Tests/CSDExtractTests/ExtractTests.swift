@@ -80,6 +80,43 @@ struct ExtractTests {
         #expect(try FeatureCacheReader(url: out).rows("train") == trainImages)
     }
 
+    /// A write that fails while the final file is built (here a file-size limit: EFBIG, as ENOSPC
+    /// on a full disk) is a clean error, not a crash in libhdf5's exit handler; the journal is
+    /// kept, and the same command without the limit finishes to the bytes of an uninterrupted run.
+    @Test func aFailedWriteOfTheFinalFileIsACleanErrorAndResumes() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("extract")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "extract binary not built at \(binary.path)")
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(_ out: URL, fileSizeLimitKB: Int?) throws -> (status: Int32, stderr: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            let limit = fileSizeLimitKB.map { "trap '' XFSZ; ulimit -f \($0); " } ?? ""
+            p.arguments = ["-c", limit + "exec \"$0\" \"$@\"", binary.path, "--model", Self.model, "--dataset", Self.dataset,
+                           "--split", "train,test", "--out", out.path, "--threads", "1", "--quiet"]
+            let errors = Pipe()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = errors
+            try p.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationReason == .exit ? p.terminationStatus : -p.terminationStatus, text)
+        }
+        let reference = dir.appendingPathComponent("reference.h5")
+        #expect(try run(reference, fileSizeLimitKB: nil).status == 0)
+        let size = try FileManager.default.attributesOfItem(atPath: reference.path)[.size] as! Int
+
+        // Room for each split's journal and the train-only file, not for the final file.
+        let out = dir.appendingPathComponent("limited.h5")
+        let failed = try run(out, fileSizeLimitKB: size * 3 / 4 / 1024)
+        #expect(failed.status == 1, "exit \(failed.status): \(failed.stderr)")
+        #expect(failed.stderr.contains("File too large") && failed.stderr.contains("already holds the complete \"train\" split"),
+                "\(failed.stderr)")
+        #expect(!failed.stderr.contains("crashed"))
+        #expect(try run(out, fileSizeLimitKB: nil).status == 0)
+        #expect(try Data(contentsOf: out) == Data(contentsOf: reference))
+    }
+
     @Test func mismatchedRequestIsRefusedAndTheFileKept() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
