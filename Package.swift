@@ -107,6 +107,10 @@ let package = Package(
                           path: "Sources/Benchmarks/train-step-bench", swiftSettings: optimized),
         .executableTarget(name: "gemm-bench", dependencies: ["CSDTensor", "CSDCLI"],
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
+        // Fuzz targets of the parsers of untrusted bytes: a replayer in a normal build, libFuzzer's
+        // driver when tools/fuzz.sh builds it with -sanitize=fuzzer.
+        .executableTarget(name: "csd-fuzz", dependencies: ["CSDData", "CSDSafetensors", "CSDBackbones"],
+                          path: "Sources/Fuzzing/csd-fuzz"),
 
         // Helpers shared by the test targets (temporary folders).
         .target(name: "CSDTestSupport", path: "Tests/CSDTestSupport"),
