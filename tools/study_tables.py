@@ -2,10 +2,12 @@
 
     python3 tools/study_tables.py [docs/study/fashion-mnist]
 
-Reads probe/, finetune/ and ablation/ results.jsonl (whichever exist) and prints:
+Reads probe/, finetune/, finetune-heads-only/ and ablation/ results.jsonl (whichever exist)
+and prints:
 - per method, the test error at the validation-chosen evaluation, the best and the final one;
 - csd's paired differences against the supervised and linear baselines (same subsets and seeds);
-- finetune against the frozen runs at the same label count;
+- finetune against the frozen runs at the same label count (the probe grid's, and the same
+  finetune command with every block frozen);
 - the ablation, one row per option set: the validation error (what a choice may be made on), the
   validation-chosen test error and how much the last epoch gives back (best - final).
 Standard library only: cells are mean ± sample std over seeds, in percent.
@@ -78,22 +80,24 @@ def frozen_tables(rows):
     print()
 
 
-def finetune_table(finetune, frozen):
-    groups = defaultdict(list)
-    for r in frozen + finetune:
-        groups[(r["backbone"], r["method"], r["labels_requested"])].append(r)
-    keys = sorted({key for key in groups if key[0] == "finetune"}, key=lambda k: (k[2], k[1]))
+def finetune_table(finetune, frozen, heads_only):
+    """Fine-tuned runs next to the frozen grid's at the same label count and, when run, the
+    same finetune command with every block frozen (the heads alone, same images and steps)."""
+    sources = [("frozen, probe (224 px, 30 epochs)", frozen),
+               ("frozen, finetune --freeze-blocks 12 (112 px, 100 steps)", heads_only),
+               ("fine-tuned (112 px, 100 steps, blocks 7-12)", finetune)]
+    counts = {r["labels_requested"] for r in finetune}
     print("| backbone | method | labels | chosen | best | final | validation | minutes per run |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for _, method, n in keys:
-        for backbone in ["probe", "finetune"]:
-            runs = groups.get((backbone, method, n), [])
-            if not runs:
-                continue
-            minutes = statistics.mean(r["wall_seconds"] for r in runs) / 60
-            print(f"| {'frozen (224 px, 30 epochs)' if backbone == 'probe' else 'fine-tuned'} | {method} | {n} | "
-                  + " | ".join(cell([r[f] for r in runs]) for _, f in METRICS)
-                  + f" | {cell([validation_at_choice(r) for r in runs])} | {minutes:.1f} |")
+    for method in ["csd", "supervised"]:
+        for n in sorted(counts, key=LABEL_ORDER.index):
+            for label, rows in sources:
+                runs = [r for r in rows if r["method"] == method and r["labels_requested"] == n]
+                if not runs:
+                    continue
+                minutes = statistics.mean(r["wall_seconds"] for r in runs) / 60
+                print(f"| {label} | {method} | {n} | " + " | ".join(cell([r[f] for r in runs]) for _, f in METRICS)
+                      + f" | {cell([validation_at_choice(r) for r in runs])} | {minutes:.1f} |")
     print()
 
 
@@ -136,12 +140,13 @@ def ablation_table(rows, frozen):
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/study/fashion-mnist")
     frozen, finetune, ablation = load(root / "probe"), load(root / "finetune"), load(root / "ablation")
+    heads_only = load(root / "finetune-heads-only")
     if frozen:
         print("## Frozen backbone\n")
         frozen_tables(frozen)
     if finetune:
         print("## Fine-tuned\n")
-        finetune_table(finetune, frozen)
+        finetune_table(finetune, frozen, heads_only)
     if ablation:
         print("## Ablation\n")
         ablation_table(ablation, frozen)
