@@ -37,6 +37,7 @@ static inline hid_t csd_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t csd_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t csd_h5e_default(void) { return H5E_DEFAULT; }
 static inline H5Z_filter_t csd_h5z_filter_deflate(void) { return H5Z_FILTER_DEFLATE; }
+static inline H5Z_filter_t csd_h5z_filter_fletcher32(void) { return H5Z_FILTER_FLETCHER32; }
 
 // IEEE binary16, little-endian, built the way h5py builds it (h5py maps it to numpy float16).
 // The caller owns the returned type and closes it with H5Tclose.

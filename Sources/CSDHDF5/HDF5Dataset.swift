@@ -62,6 +62,25 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// Deflate's theoretical maximum: the ratio no stored chunk can exceed.
     static let largestCompressionRatio = 1032
 
+    /// Whether the chunks carry a Fletcher32 checksum (verified by HDF5 on every read).
+    public var hasChecksum: Bool {
+        get throws {
+            let operation = "read the filters of \"\(name)\""
+            try requireOpen(operation)
+            let dcpl = try HDF5Call.id(filePath, operation) { H5Dget_create_plist(id) }
+            defer { H5Pclose(dcpl) }
+            let count = try HDF5Call.status(filePath, operation) { H5Pget_nfilters(dcpl) }
+            for i in 0..<UInt32(count) {
+                var flags: UInt32 = 0, elements = 0, config: UInt32 = 0
+                var values = [UInt32](repeating: 0, count: 8)
+                var nameBuffer = [CChar](repeating: 0, count: 64)
+                let filter = H5Pget_filter2(dcpl, i, &flags, &elements, &values, nameBuffer.count, &nameBuffer, &config)
+                if filter == csd_h5z_filter_fletcher32() { return true }
+            }
+            return false
+        }
+    }
+
     /// The chunk shape, or nil for a contiguous dataset.
     public var chunkShape: [Int]? {
         get throws {

@@ -11,7 +11,7 @@ struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
         abstract: "Run a vision backbone over a data set and cache its image tokens in HDF5.",
-        subcommands: [Run.self, Merge.self, Inspect.self],
+        subcommands: [Run.self, Merge.self, Inspect.self, Verify.self],
         defaultSubcommand: Run.self)
 }
 
@@ -129,6 +129,16 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         print(try CacheInspector.describe(URL(fileURLWithPath: file)))
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read a whole cache, checking every chunk's checksum, finite features and labels in range.")
+    @Argument(help: "A cache file.") var file: String
+
+    func run() throws {
+        print(try CacheVerifier.verify(URL(fileURLWithPath: file)))
     }
 }
 

@@ -99,6 +99,8 @@ import Testing
         let dir = TemporaryFolder()
         let url = dir.fileURL("c.h5")
         try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 20))
+        #expect(try CacheVerifier.verify(url) == "\(url.path): OK: train 20 rows; every chunk's Fletcher32 checksum "
+                + "verified; features finite, labels and indices in range")
         // The bytes of one stored feature (row 5, column 3), found in the file and altered by one bit.
         var bytes = [UInt8](try Data(contentsOf: url))
         let value = withUnsafeBytes(of: CacheFixtures.feature(5, 3).bitPattern.littleEndian) { [UInt8]($0) }
@@ -106,9 +108,12 @@ import Testing
         try #require(offsets.count == 1, "the feature's bytes occur \(offsets.count) times")
         bytes[offsets[0]] ^= 0x01
         try Data(bytes).write(to: url)
-        let e = #expect(throws: (any Error).self) { _ = try FeatureCacheReader(url: url).features("train") }
-        let message = e.map { "\($0)" } ?? ""
-        #expect(message.contains("c.h5") && message.lowercased().contains("checksum"), "\(message)")
+        for read in [{ _ = try FeatureCacheReader(url: url).features("train") }, { _ = try CacheVerifier.verify(url) }] {
+            let e = #expect(throws: (any Error).self) { try read() }
+            let message = e.map { "\($0)" } ?? ""
+            #expect(message.contains("c.h5") && message.contains("/train/features") && message.contains("Fletcher32 checksum"),
+                    "\(message)")
+        }
     }
 
     @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {
