@@ -69,15 +69,9 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             try requireOpen(operation)
             let dcpl = try HDF5Call.id(filePath, operation) { H5Dget_create_plist(id) }
             defer { H5Pclose(dcpl) }
-            let count = try HDF5Call.status(filePath, operation) { H5Pget_nfilters(dcpl) }
-            for i in 0..<UInt32(count) {
-                var flags: UInt32 = 0, elements = 0, config: UInt32 = 0
-                var values = [UInt32](repeating: 0, count: 8)
-                var nameBuffer = [CChar](repeating: 0, count: 64)
-                let filter = H5Pget_filter2(dcpl, i, &flags, &elements, &values, nameBuffer.count, &nameBuffer, &config)
-                if filter == csd_h5z_filter_fletcher32() { return true }
-            }
-            return false
+            // Negative when the filter is absent; the error it leaves is cleared by the next call.
+            var flags: UInt32 = 0, values = 0, config: UInt32 = 0
+            return H5Pget_filter_by_id2(dcpl, csd_h5z_filter_fletcher32(), &flags, &values, nil, 0, nil, &config) >= 0
         }
     }
 

@@ -26,10 +26,13 @@ public struct ResultGroup: Sendable {
     /// "beta=0.1, lr=0.001", or "" when no option is swept. In an ablation only the options that
     /// differ from the reference values, and "reference" for the group that has them all.
     public var optionsLabel: String {
+        if isReference { return "reference" }
         let shown = reference.isEmpty ? options : options.filter { !reference.contains($0) }
-        if shown.isEmpty && !reference.isEmpty { return "reference" }
         return shown.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
     }
+
+    /// In an ablation, the group whose options are all the reference values.
+    public var isReference: Bool { !reference.isEmpty && options.allSatisfy(reference.contains) }
 
     /// "class_prior=uniform, hidden=512, ...": the reference values, "" outside an ablation.
     public var referenceLabel: String {
@@ -107,8 +110,8 @@ public enum ResultGrouping {
         let reference = valueCounts.mapValues { options in
             options.keys.sorted().map { name in
                 let counts = options[name]!
-                let value = counts.keys.sorted().max { counts[$0]! < counts[$1]! || (counts[$0]! == counts[$1]! && $0 > $1) }!
-                return SweptOption(name: name, value: value)
+                // max(by:) keeps the first of equal maxima: the smallest value, as the keys are sorted.
+                return SweptOption(name: name, value: counts.keys.sorted().max { counts[$0]! < counts[$1]! }!)
             }
         }
 
@@ -130,7 +133,7 @@ public enum ResultGrouping {
             let kb = (rank(b.backbone, backboneOrder), b.backbone, rank(b.method, methodOrder), b.method)
             if ka != kb { return ka < kb }
             // The reference first, then the changes from it.
-            return (a.optionsLabel == "reference" ? 0 : 1, a.optionsLabel) < (b.optionsLabel == "reference" ? 0 : 1, b.optionsLabel)
+            return (a.isReference ? 0 : 1, a.optionsLabel) < (b.isReference ? 0 : 1, b.optionsLabel)
         }
     }
 

@@ -17,7 +17,7 @@ public enum ResultsSummary {
         }
         out.append("Cells: mean ± std over seeds, in percent; std is the sample standard deviation "
                    + "(n - 1), 0 for a single seed.")
-        for group in groups where group.optionsLabel == "reference" {
+        for group in groups where group.isReference {
             out += ["", "Reference (\(group.backboneMode) \(group.method)): \(group.referenceLabel); each other row "
                     + "changes the options it names."]
         }

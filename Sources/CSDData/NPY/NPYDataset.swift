@@ -42,7 +42,7 @@ public struct NPYDataset: Dataset {
             maxLabel = max(maxLabel, labels.max() ?? -1)
             loaded.append((name, images, labels))
         }
-        if classNames == nil { try Self.requireEveryClassPresent(loaded.map { ($0.2) }, files: pairs.map(\.labels)) }
+        if classNames == nil { try Self.requireEveryClassPresent(loaded.map(\.2), files: pairs.map(\.labels)) }
         if let classNames {
             guard maxLabel < classNames.count else {
                 throw DatasetError(file: id, "label \(maxLabel) needs more than the \(classNames.count) class names given")
