@@ -44,7 +44,7 @@ public final class HDF5File: HDF5Container, @unchecked Sendable {
         let fapl = try HDF5File.accessList(path: path)
         defer { H5Pclose(fapl) }
         let flags = mode == .readOnly ? csd_h5f_acc_rdonly() : csd_h5f_acc_rdwr()
-        let id = try HDF5Call.id(path, "open file") { H5Fopen(path, flags, fapl) }
+        let id = try HDF5File.openRetryingBriefLocks(path: path) { H5Fopen(path, flags, fapl) }
         super.init(handle: HDF5Handle(id, parent: nil, closer: H5Fclose), filePath: path, name: "/")
     }
 
@@ -69,6 +69,27 @@ public final class HDF5File: HDF5Container, @unchecked Sendable {
         guard handle.isOpen else { return }
         try flush()
         try handle.close(path: filePath, operation: "close file (are groups or datasets still open?)")
+    }
+
+    /// Opens with `open`, retrying for a moment while another process holds the file's lock.
+    ///
+    /// A lock can be held for microseconds by a process that is only being spawned (the child
+    /// shares the parent's descriptors until it execs), so a conflict is retried for up to
+    /// half a second before it is reported; a writer that really holds the file is named as such.
+    private static func openRetryingBriefLocks(path: String, _ open: () -> hid_t) throws -> hid_t {
+        var attempt = 0
+        while true {
+            do {
+                return try HDF5Call.id(path, "open file") { open() }
+            } catch let error as HDF5Error where error.message.contains("unable to lock") {
+                attempt += 1
+                if attempt >= 50 {
+                    throw HDF5Error(path: path, operation: "open file",
+                                    message: "the file is locked by another process (is a run still writing it?)")
+                }
+                usleep(10_000)
+            }
+        }
     }
 
     private static func accessList(path: String) throws -> hid_t {

@@ -186,6 +186,25 @@ import Testing
         #expect(readOnly?.message.isEmpty == false)
     }
 
+    @Test func aFileLockedByAnotherProcessIsNamedAsSuch() throws {
+        let dir = TemporaryFolder()
+        let path = dir.fileURL("locked.h5").path
+        try HDF5File(creating: path).close()
+        // flock(1) takes the same kind of lock HDF5's writers take, then says so and waits.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["-x", path, "-c", "echo locked; read line"]
+        let said = Pipe(), release = Pipe()
+        holder.standardOutput = said
+        holder.standardInput = release
+        try holder.run()
+        defer { try? release.fileHandleForWriting.close(); holder.waitUntilExit() }
+        #expect(said.fileHandleForReading.availableData.starts(with: Data("locked".utf8)))
+
+        let error = #expect(throws: HDF5Error.self) { try HDF5File(opening: path) }
+        #expect(error?.description == "\(path): open file failed: the file is locked by another process (is a run still writing it?)")
+    }
+
     @Test func closeRefusesWhileAnObjectIsOpenThenSucceeds() throws {
         let dir = TemporaryFolder()
         let path = dir.fileURL("c.h5").path

@@ -31,7 +31,13 @@ import Testing
 
         try write(values, rows: 2, columns: 3, to: path)
 
-        let reopened = H5Fopen(path, csd_h5f_acc_rdonly(), csd_h5p_default())
+        // Without HDF5's file lock: a test elsewhere in this process may be spawning a child,
+        // which holds a copy of the writer's descriptor (and its lock) until it execs.
+        let fapl = H5Pcreate(csd_h5p_file_access())
+        try #require(fapl >= 0)
+        defer { H5Pclose(fapl) }
+        try #require(H5Pset_file_locking(fapl, false, true) >= 0)
+        let reopened = H5Fopen(path, csd_h5f_acc_rdonly(), fapl)
         try #require(reopened >= 0)
         defer { H5Fclose(reopened) }
         let readSet = H5Dopen2(reopened, "features", csd_h5p_default())
