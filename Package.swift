@@ -34,6 +34,8 @@ let package = Package(
         // System libraries, found with pkg-config (tools/setup-system.sh installs them).
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN has no pkg-config file in Debian; the headers and library are on the default paths.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -47,7 +49,7 @@ let package = Package(
         // CRC-32 (zlib's), system-call errors, the tool version. Depends on nothing of ours.
         .target(name: "CSDSystem", dependencies: ["CZlib"], swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
-        .target(name: "CSDTensor", dependencies: ["CCBLAS"], swiftSettings: optimized),
+        .target(name: "CSDTensor", dependencies: ["CCBLAS", "CDNNL"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor", "CSDSystem"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),

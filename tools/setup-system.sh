@@ -3,7 +3,7 @@
 # Idempotent and quick: it only touches apt when a package is missing.
 set -euo pipefail
 
-packages=(libopenblas-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config dataset-fashion-mnist)
+packages=(libopenblas-dev libdnnl-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 import CCBLAS
 
 /// The single entry point for matrix products: every matmul in the project goes through here.
+/// `precision: .bf16` hands the product to `BFloat16GEMM`; fp32 products are OpenBLAS's.
 ///
 /// Row-major `C = alpha * op(A) * op(B) + beta * C` with `op(A)` of shape [m, k] and
 /// `op(B)` of shape [k, n]; leading dimensions are the row strides of the stored matrices.
@@ -18,6 +19,7 @@ public enum BLAS {
 
     @inline(__always)
     public static func gemm(
+        precision: MatmulPrecision = .fp32,
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
         alpha: Float = 1,
@@ -34,6 +36,11 @@ public enum BLAS {
             return
         }
         _ = singleThreadedOpenBLAS
+        if precision == .bf16 {
+            BFloat16GEMM.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                              b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         let workers = Threads.count
         if workers <= 1 || m * n * k < parallelThreshold {
             sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -68,6 +75,7 @@ public enum BLAS {
     /// `count` independent products with fixed element strides between consecutive matrices
     /// (attention's per-head products), spread over the threads one product each.
     public static func gemmBatched(
+        precision: MatmulPrecision = .fp32,
         count: Int,
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
@@ -79,7 +87,7 @@ public enum BLAS {
     ) {
         Threads.parallelFor(count, grain: max(1, parallelThreshold / max(1, m * n * k))) { r in
             for i in r {
-                gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                gemm(precision: precision, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                      a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
                      beta: beta, c: c + i * strideC, ldc: ldc)
             }
@@ -95,7 +103,8 @@ public enum BLAS {
 
 extension Tensor {
     /// Matrix product of the last two dimensions: [.., m, k] x [k, n] or batched [b.., m, k] x [b.., k, n].
-    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false,
+                       precision: MatmulPrecision = .fp32) -> Tensor {
         precondition(rank >= 2 && other.rank >= 2, "matmul needs rank >= 2, got \(shape) and \(other.shape)")
         let (ar, ac) = (shape[rank - 2], shape[rank - 1])
         let (br, bc) = (other.shape[other.rank - 2], other.shape[other.rank - 1])
@@ -108,11 +117,11 @@ extension Tensor {
             let batch = Shape.count(batchA)
             let out = Tensor(uninitializedShape: batchA + [m, n])
             if !transposeSelf {
-                BLAS.gemm(transA: false, transB: transposeOther, m: batch * m, n: n, k: k,
+                BLAS.gemm(precision: precision, transA: false, transB: transposeOther, m: batch * m, n: n, k: k,
                           a: storage.pointer, lda: ac, b: other.storage.pointer, ldb: bc,
                           c: out.storage.pointer, ldc: n)
             } else {
-                BLAS.gemmBatched(count: batch, transA: true, transB: transposeOther, m: m, n: n, k: k,
+                BLAS.gemmBatched(precision: precision, count: batch, transA: true, transB: transposeOther, m: m, n: n, k: k,
                                  a: storage.pointer, lda: ac, strideA: ar * ac,
                                  b: other.storage.pointer, ldb: bc, strideB: 0,
                                  c: out.storage.pointer, ldc: n, strideC: m * n)
@@ -122,7 +131,7 @@ extension Tensor {
         precondition(batchA == batchB, "matmul batch dimensions differ: \(shape) x \(other.shape)")
         let batch = Shape.count(batchA)
         let out = Tensor(uninitializedShape: batchA + [m, n])
-        BLAS.gemmBatched(count: batch, transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,
+        BLAS.gemmBatched(precision: precision, count: batch, transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,
                          a: storage.pointer, lda: ac, strideA: ar * ac,
                          b: other.storage.pointer, ldb: bc, strideB: br * bc,
                          c: out.storage.pointer, ldc: n, strideC: m * n)
