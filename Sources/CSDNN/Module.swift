@@ -12,6 +12,11 @@ open class Module {
     public var isTraining = true {
         didSet { for c in children { c.module.isTraining = isTraining } }
     }
+    /// The number format at the inputs of this layer's matrix products (and its children's):
+    /// set it on a backbone to run it in bf16 while the heads stay fp32.
+    public var matmulPrecision: MatmulPrecision = .fp32 {
+        didSet { for c in children { c.module.matmulPrecision = matmulPrecision } }
+    }
 
     public init() {}
 

@@ -32,14 +32,18 @@ public enum Activation: Equatable, Sendable {
 
 /// `activation(x W^T + b)`, fused (see the generic form). A concrete entry point, so that callers
 /// in other modules get the specialised, vectorised loop rather than a generic one.
-public func linear(_ x: Variable, weight: Variable, bias: Variable?, activation: Activation) -> Variable {
+public func linear(_ x: Variable, weight: Variable, bias: Variable?, activation: Activation,
+                   precision: MatmulPrecision = .fp32) -> Variable {
+    func fused<F: PointwiseFunction>(_ f: F) -> Variable {
+        linear(x, weight: weight, bias: bias, activation: f, precision: precision)
+    }
     switch activation {
-    case .gelu: return linear(x, weight: weight, bias: bias, activation: Pointwise.GELU())
-    case .quickGelu: return linear(x, weight: weight, bias: bias, activation: Pointwise.QuickGELU())
-    case .relu: return linear(x, weight: weight, bias: bias, activation: Pointwise.ReLU())
-    case .silu: return linear(x, weight: weight, bias: bias, activation: Pointwise.SiLU())
-    case .tanh: return linear(x, weight: weight, bias: bias, activation: Pointwise.Tanh())
-    case .sigmoid: return linear(x, weight: weight, bias: bias, activation: Pointwise.Sigmoid())
-    case .leakyRelu(let slope): return linear(x, weight: weight, bias: bias, activation: Pointwise.LeakyReLU(slope: slope))
+    case .gelu: return fused(Pointwise.GELU())
+    case .quickGelu: return fused(Pointwise.QuickGELU())
+    case .relu: return fused(Pointwise.ReLU())
+    case .silu: return fused(Pointwise.SiLU())
+    case .tanh: return fused(Pointwise.Tanh())
+    case .sigmoid: return fused(Pointwise.Sigmoid())
+    case .leakyRelu(let slope): return fused(Pointwise.LeakyReLU(slope: slope))
     }
 }

@@ -27,21 +27,23 @@ extension Variable {
     }
 }
 
-/// `x W^T + b` with W stored [out, in] (PyTorch layout) and x [..., in].
-public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
-    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: Pointwise.Identity())
+/// `x W^T + b` with W stored [out, in] (PyTorch layout) and x [..., in]. With `precision: .bf16`
+/// the forward and backward products take bfloat16 inputs (the gradients stay fp32).
+public func linear(_ x: Variable, weight: Variable, bias: Variable?, precision: MatmulPrecision = .fp32) -> Variable {
+    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: Pointwise.Identity(), precision: precision)
     return Variable.result(out.y, linearParents(x, weight, bias), { g in
-        linearBackward(g, x: x, weight: weight, bias: bias, rows: rows)
+        linearBackward(g, x: x, weight: weight, bias: bias, rows: rows, precision: precision)
     })
 }
 
 /// `f(x W^T + b)` fused: the activation is applied in the same pass that adds the bias, so the
 /// pre-activation is written once (and kept only when a backward will need it).
-public func linear<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, activation f: F) -> Variable {
-    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: f)
+public func linear<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, activation f: F,
+                                         precision: MatmulPrecision = .fp32) -> Variable {
+    let (out, rows) = linearForward(x, weight: weight, bias: bias, epilogue: f, precision: precision)
     return Variable.result(out.y, linearParents(x, weight, bias), { g in
         let dh = Kernels.applyDerivative(f, x: out.h!, y: out.y, upstream: g)
-        linearBackward(dh, x: x, weight: weight, bias: bias, rows: rows)
+        linearBackward(dh, x: x, weight: weight, bias: bias, rows: rows, precision: precision)
     })
 }
 
@@ -51,8 +53,8 @@ func linearParents(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> [Var
 
 /// GEMM with beta = 0, then one parallel pass: h = acc + b, y = f(h). Returns y, and h when the
 /// graph is being recorded and f is not the identity.
-func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, epilogue f: F)
-    -> (out: (y: Tensor, h: Tensor?), rows: Int)
+func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: Variable?, epilogue f: F,
+                                         precision: MatmulPrecision) -> (out: (y: Tensor, h: Tensor?), rows: Int)
 {
     let inFeatures = x.shape.last ?? 0
     precondition(weight.value.rank == 2 && weight.shape[1] == inFeatures,
@@ -63,7 +65,7 @@ func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: 
     let rows = xv.count / max(inFeatures, 1)
     let shape = Array(x.shape.dropLast()) + [outFeatures]
     let h = Tensor(uninitializedShape: shape)
-    BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures,
+    BLAS.gemm(precision: precision, transB: true, m: rows, n: outFeatures, k: inFeatures,
               a: xv.storage.pointer, lda: inFeatures, b: wv.storage.pointer, ldb: inFeatures,
               c: h.storage.pointer, ldc: outFeatures)
     let identity = F.self == Pointwise.Identity.self
@@ -91,18 +93,19 @@ func linearForward<F: PointwiseFunction>(_ x: Variable, weight: Variable, bias: 
     return ((y, keep ? h : nil), rows)
 }
 
-func linearBackward(_ g: Tensor, x: Variable, weight: Variable, bias: Variable?, rows: Int) {
+func linearBackward(_ g: Tensor, x: Variable, weight: Variable, bias: Variable?, rows: Int,
+                    precision: MatmulPrecision) {
     let xv = x.value, wv = weight.value
     let (inFeatures, outFeatures) = (wv.shape[1], wv.shape[0])
     if x.requiresGrad {
         let dx = Tensor(uninitializedShape: xv.shape)
-        BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: g.storage.pointer, lda: outFeatures,
+        BLAS.gemm(precision: precision, m: rows, n: inFeatures, k: outFeatures, a: g.storage.pointer, lda: outFeatures,
                   b: wv.storage.pointer, ldb: inFeatures, c: dx.storage.pointer, ldc: inFeatures)
         x.accumulateGrad(dx)
     }
     if weight.requiresGrad {
         let dw = Tensor(uninitializedShape: wv.shape)
-        BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.storage.pointer, lda: outFeatures,
+        BLAS.gemm(precision: precision, transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.storage.pointer, lda: outFeatures,
                   b: xv.storage.pointer, ldb: inFeatures, c: dw.storage.pointer, ldc: inFeatures)
         weight.accumulateGrad(dw)
     }

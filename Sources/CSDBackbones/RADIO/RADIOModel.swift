@@ -68,7 +68,8 @@ public final class RADIOModel: Module, Backbone {
         precondition(h % p == 0 && w % p == 0, "RADIO: image \(h)x\(w) is not a multiple of the patch size \(p)")
         let (gh, gw) = (h / p, w / p)
         let normalised = (pixels - normMean) / normStd
-        let patches = patchEmbedding(normalised, weight: embedder.reshaped([d, 3, p, p]), bias: nil, patch: p)
+        let patches = patchEmbedding(normalised, weight: embedder.reshaped([d, 3, p, p]), bias: nil, patch: p,
+                                     precision: matmulPrecision)
             + positions(gridHeight: gh, gridWidth: gw).reshaped([1, gh * gw, d])
         let prefix = prefixTokens.reshaped([1, config.prefixTokens, d]).expanded(to: [b, config.prefixTokens, d])
         var x = concat([prefix, patches], axis: 1)

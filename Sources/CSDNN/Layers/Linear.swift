@@ -21,5 +21,7 @@ public final class Linear: Module {
         if let b = self.bias { register("bias", parameter: b) }
     }
 
-    public func callAsFunction(_ x: Variable) -> Variable { linear(x, weight: weight, bias: bias) }
+    public func callAsFunction(_ x: Variable) -> Variable {
+        linear(x, weight: weight, bias: bias, precision: matmulPrecision)
+    }
 }

@@ -24,7 +24,9 @@ public final class MLP: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = x
-        for layer in layers.dropLast() { h = linear(h, weight: layer.weight, bias: layer.bias, activation: activation) }
+        for layer in layers.dropLast() {
+            h = linear(h, weight: layer.weight, bias: layer.bias, activation: activation, precision: layer.matmulPrecision)
+        }
         return layers.last!(h)
     }
 }

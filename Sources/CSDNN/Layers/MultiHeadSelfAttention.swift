@@ -44,7 +44,7 @@ public final class MultiHeadSelfAttention: Module {
 
     /// x: [B, T, D] -> [B, T, D].
     public func callAsFunction(_ x: Variable) -> Variable {
-        output(multiHeadAttention(qkv: fusedProjection(x), heads: heads))
+        output(multiHeadAttention(qkv: fusedProjection(x), heads: heads, precision: matmulPrecision))
     }
 
     /// [B, T, 3D]: queries, keys, values side by side.
@@ -52,6 +52,6 @@ public final class MultiHeadSelfAttention: Module {
         if projections.count == 1 { return projections[0](x) }
         let weight = concat(projections.map(\.weight), axis: 0)
         let bias = projections[0].bias.map { _ in concat(projections.map { $0.bias! }, axis: 0) }
-        return linear(x, weight: weight, bias: bias)
+        return linear(x, weight: weight, bias: bias, precision: matmulPrecision)
     }
 }

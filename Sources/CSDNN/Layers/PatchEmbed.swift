@@ -20,6 +20,6 @@ public final class PatchEmbed: Module {
 
     /// images [B, C, H, W] -> tokens [B, (H/p)(W/p), E].
     public func callAsFunction(_ images: Variable) -> Variable {
-        patchEmbedding(images, weight: weight, bias: bias, patch: patch)
+        patchEmbedding(images, weight: weight, bias: bias, patch: patch, precision: matmulPrecision)
     }
 }

@@ -30,7 +30,7 @@ public enum AttentionKernel {
     /// The (batch, head) pairs are spread over the threads, each running its small products on
     /// one core: splitting a 257 x 257 x 64 product across cores costs more than it gains.
     public static func forward(q: Operand, k: Operand, v: Operand, out: Operand, geometry g: Geometry,
-                               scale: Float, keepProbabilities: Bool) -> Tensor? {
+                               scale: Float, keepProbabilities: Bool, precision: MatmulPrecision = .fp32) -> Tensor? {
         let t = g.tokens
         let pairs = g.batch * g.heads
         let probs = keepProbabilities ? Tensor(uninitializedShape: [g.batch, g.heads, t, t]) : nil
@@ -44,20 +44,20 @@ public enum AttentionKernel {
                 for pair in (w * chunk)..<min(pairs, (w + 1) * chunk) {
                     let (b, h) = (pair / g.heads, pair % g.heads)
                     let p = probs.map { $0.storage.pointer + pair * t * t } ?? (scratch!.storage.pointer + w * t * t)
-                    BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, alpha: scale,
+                    BLAS.gemm(precision: precision, transB: true, m: t, n: t, k: g.headDim, alpha: scale,
                               a: q.head(b, h, g), lda: q.rowStride, b: k.head(b, h, g), ldb: k.rowStride,
                               c: p, ldc: t)
                     let o = out.head(b, h, g)
                     if keepProbabilities {
                         for row in 0..<t { SoftmaxKernel.rowInPlace(p + row * t, t) }
-                        BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                        BLAS.gemm(precision: precision, m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
                                   c: o, ldc: out.rowStride)
                     } else {
                         // Inference: multiply V by the unnormalised e^(s - max) and divide the
                         // dh-wide output rows instead of the t-wide probability rows.
                         let sums = rowSums.storage.pointer + w * t
                         for row in 0..<t { sums[row] = 1 / SoftmaxKernel.expShiftedInPlace(p + row * t, t) }
-                        BLAS.gemm(m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
+                        BLAS.gemm(precision: precision, m: t, n: g.headDim, k: t, a: p, lda: t, b: v.head(b, h, g), ldb: v.rowStride,
                                   c: o, ldc: out.rowStride)
                         for row in 0..<t {
                             let r = o + row * out.rowStride, inv = sums[row]
@@ -72,7 +72,8 @@ public enum AttentionKernel {
 
     /// Gradients of q, k, v from dOut, written (not accumulated) into dq, dk, dv when given.
     public static func backward(dOut: Operand, q: Operand, k: Operand, v: Operand, probabilities: Tensor,
-                                dq: Operand?, dk: Operand?, dv: Operand?, geometry g: Geometry, scale: Float) {
+                                dq: Operand?, dk: Operand?, dv: Operand?, geometry g: Geometry, scale: Float,
+                                precision: MatmulPrecision = .fp32) {
         let t = g.tokens
         let pairs = g.batch * g.heads
         let workers = max(1, min(Threads.count, pairs))
@@ -87,19 +88,19 @@ public enum AttentionKernel {
                     let p = probabilities.storage.pointer + pair * t * t
                     let dO = dOut.head(b, h, g)
                     if let dv {
-                        BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, a: p, lda: t, b: dO, ldb: dOut.rowStride,
+                        BLAS.gemm(precision: precision, transA: true, m: t, n: g.headDim, k: t, a: p, lda: t, b: dO, ldb: dOut.rowStride,
                                   c: dv.head(b, h, g), ldc: dv.rowStride)
                     }
                     if dq == nil && dk == nil { continue }
-                    BLAS.gemm(transB: true, m: t, n: t, k: g.headDim, a: dO, lda: dOut.rowStride,
+                    BLAS.gemm(precision: precision, transB: true, m: t, n: t, k: g.headDim, a: dO, lda: dOut.rowStride,
                               b: v.head(b, h, g), ldb: v.rowStride, c: ds, ldc: t)
                     for row in 0..<t { SoftmaxKernel.rowBackward(y: p + row * t, dy: ds + row * t, dx: ds + row * t, t) }
                     if let dq {
-                        BLAS.gemm(m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                        BLAS.gemm(precision: precision, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
                                   b: k.head(b, h, g), ldb: k.rowStride, c: dq.head(b, h, g), ldc: dq.rowStride)
                     }
                     if let dk {
-                        BLAS.gemm(transA: true, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
+                        BLAS.gemm(precision: precision, transA: true, m: t, n: g.headDim, k: t, alpha: scale, a: ds, lda: t,
                                   b: q.head(b, h, g), ldb: q.rowStride, c: dk.head(b, h, g), ldc: dk.rowStride)
                     }
                 }
