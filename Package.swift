@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "CSDResults", dependencies: ["CSDSystem"], swiftSettings: optimized),
         // Phase one: backbone forward over a data set into a feature cache.
         .target(name: "CSDExtract", dependencies: [
-            "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage", "CSDSystem",
+            "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDImage", "CSDSystem", "CSDTensor",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
         // Phase two, frozen backbone: the method and its baselines on cached tokens, sweeps.

@@ -1,6 +1,7 @@
 import CSDBackbones
 import CSDFeatureStore
 import CSDHDF5
+import CSDTensor
 import Foundation
 
 /// Everything one `extract` run is asked to do.
@@ -32,6 +33,8 @@ public struct ExtractionRequest: Sendable {
     /// its fine-tuned weights after the model they came from and the run).
     public var modelID: String?
     public var compression = HDF5Compression.none
+    /// The number format of the backbone's matrix products (recorded in the provenance).
+    public var precision = MatmulPrecision.fp32
 
     public init(model: String, dataset: String, splits: [String], output: URL) {
         self.model = model

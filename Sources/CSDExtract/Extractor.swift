@@ -35,6 +35,7 @@ public final class Extractor {
             throw BackboneConfigError(file: request.model, "--token image-embeds exists for CLIP only")
         }
         model.isTraining = false
+        model.matmulPrecision = request.precision
         let preprocessing = model.preprocessing(imageSize: request.imageSize)
         try preprocessing.validate()
         let tokenName: String
@@ -49,7 +50,7 @@ public final class Extractor {
             modelID: request.modelID ?? reference.id, weightsSHA256: try reference.weightsDigest(), token: tokenName,
             preprocessing: try CacheProvenance.preprocessingJSON(preprocessing), datasetID: dataset.id,
             datasetFingerprint: dataset.fingerprint, toolVersion: ToolVersion.current, dtype: request.dtype,
-            featureDim: dimension)
+            featureDim: dimension, matmulPrecision: request.precision)
 
         var outcomes: [SplitOutcome] = []
         for name in request.splits {
@@ -108,9 +109,9 @@ public final class Extractor {
 extension Extractor {
     /// What finetune's `--write-cache` runs after training (`FinetuneTrainer.exportTokens`):
     /// this pipeline over `splits` of `dataset` with the fine-tuned model folder, its model id
-    /// recorded as given, into `output`.
+    /// recorded as given, into `output`, in the precision the run was trained in.
     public static func tokenExport(dataset: String, splits: [String], output: URL, imageSize: Int?, limit: Int?,
-                                   batchSize: Int, logger: Logger,
+                                   batchSize: Int, precision: MatmulPrecision = .fp32, logger: Logger,
                                    progress: @escaping ProgressFactory = { _, _, _ in SilentProgress() })
         -> (_ modelFolder: URL, _ modelID: String) throws -> Void {
         { folder, modelID in
@@ -119,6 +120,7 @@ extension Extractor {
             request.limit = limit
             request.batchSize = batchSize
             request.modelID = modelID
+            request.precision = precision
             logger.info("writing the fine-tuned tokens to \(output.path)")
             _ = try Extractor(request: request, logger: logger, progress: progress).run()
         }

@@ -44,6 +44,7 @@ enum CacheFileBuilder {
             (Key.toolVersion.rawValue, .string(p.toolVersion)),
             (Key.dtype.rawValue, .string(p.dtype.rawValue)),
             (Key.featureDim.rawValue, .int64(Int64(p.featureDim))),
+            (Key.matmulPrecision.rawValue, .string(p.matmulPrecision.rawValue)),
         ]
     }
 

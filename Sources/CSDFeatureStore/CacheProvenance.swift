@@ -1,3 +1,4 @@
+import CSDTensor
 import Foundation
 
 /// How features are stored in the cache file (the writer always journals float32).
@@ -29,10 +30,13 @@ public struct CacheProvenance: Codable, Equatable, Sendable {
     public var dtype: FeatureDType
     /// D, the length of one token.
     public var featureDim: Int
+    /// The number format of the backbone's matrix products. Caches written before this was
+    /// recorded were all fp32, so a file or journal without it reads as fp32.
+    public var matmulPrecision: MatmulPrecision
 
     public init(schemaVersion: Int = CacheProvenance.currentSchemaVersion, modelID: String, weightsSHA256: String,
                 token: String, preprocessing: String, datasetID: String, datasetFingerprint: String,
-                toolVersion: String, dtype: FeatureDType, featureDim: Int) {
+                toolVersion: String, dtype: FeatureDType, featureDim: Int, matmulPrecision: MatmulPrecision = .fp32) {
         self.schemaVersion = schemaVersion
         self.modelID = modelID
         self.weightsSHA256 = weightsSHA256
@@ -43,6 +47,22 @@ public struct CacheProvenance: Codable, Equatable, Sendable {
         self.toolVersion = toolVersion
         self.dtype = dtype
         self.featureDim = featureDim
+        self.matmulPrecision = matmulPrecision
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(schemaVersion: try c.decode(Int.self, forKey: .schemaVersion),
+                  modelID: try c.decode(String.self, forKey: .modelID),
+                  weightsSHA256: try c.decode(String.self, forKey: .weightsSHA256),
+                  token: try c.decode(String.self, forKey: .token),
+                  preprocessing: try c.decode(String.self, forKey: .preprocessing),
+                  datasetID: try c.decode(String.self, forKey: .datasetID),
+                  datasetFingerprint: try c.decode(String.self, forKey: .datasetFingerprint),
+                  toolVersion: try c.decode(String.self, forKey: .toolVersion),
+                  dtype: try c.decode(FeatureDType.self, forKey: .dtype),
+                  featureDim: try c.decode(Int.self, forKey: .featureDim),
+                  matmulPrecision: try c.decodeIfPresent(MatmulPrecision.self, forKey: .matmulPrecision) ?? .fp32)
     }
 
     /// The attribute (and JSON) names, as in the file.
@@ -57,6 +77,7 @@ public struct CacheProvenance: Codable, Equatable, Sendable {
         case toolVersion = "tool_version"
         case dtype
         case featureDim = "feature_dim"
+        case matmulPrecision = "matmul_precision"
     }
 
     /// Each field (by its file name) where `self` and `other` differ, with both values:
@@ -81,6 +102,7 @@ public struct CacheProvenance: Codable, Equatable, Sendable {
             (CodingKeys.toolVersion.rawValue, quoted(toolVersion)),
             (CodingKeys.dtype.rawValue, quoted(dtype.rawValue)),
             (CodingKeys.featureDim.rawValue, "\(featureDim)"),
+            (CodingKeys.matmulPrecision.rawValue, quoted(matmulPrecision.rawValue)),
         ]
     }
 

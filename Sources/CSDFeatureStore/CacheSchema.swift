@@ -12,6 +12,7 @@
 ///         tool_version    str
 ///         dtype           str     "f32" | "f16" (the features' element type)
 ///         feature_dim     int64   D
+///         matmul_precision str    "fp32" | "bf16" (the backbone's matrix products; absent = fp32)
 ///     /<split>/                   one group per split ("train", "test", ...), attributes:
 ///         rows            int64   rows of the split in the source data set
 ///         committed_rows  int64   rows stored (== rows, or the shard's range length)

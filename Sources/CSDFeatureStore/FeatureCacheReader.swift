@@ -231,11 +231,21 @@ public final class FeatureCacheReader: @unchecked Sendable {
         guard let dtype = FeatureDType(rawValue: try string(.dtype)) else {
             throw FeatureCacheError.malformed(path: path, reason: "dtype \"\(try string(.dtype))\" is not f32 or f16")
         }
+        // Optional: caches from before it was recorded are fp32.
+        var precision = MatmulPrecision.fp32
+        if try file.hasAttribute(Key.matmulPrecision.rawValue) {
+            let text = try string(.matmulPrecision)
+            guard let value = MatmulPrecision(rawValue: text) else {
+                throw FeatureCacheError.malformed(path: path, reason: "matmul_precision \"\(text)\" is not fp32 or bf16")
+            }
+            precision = value
+        }
         return CacheProvenance(schemaVersion: version, modelID: try string(.modelID),
                                weightsSHA256: try string(.weightsSHA256), token: try string(.token),
                                preprocessing: try string(.preprocessing), datasetID: try string(.datasetID),
                                datasetFingerprint: try string(.datasetFingerprint),
                                toolVersion: try string(.toolVersion), dtype: dtype,
-                               featureDim: Int(try file.int64Attribute(Key.featureDim.rawValue)))
+                               featureDim: Int(try file.int64Attribute(Key.featureDim.rawValue)),
+                               matmulPrecision: precision)
     }
 }

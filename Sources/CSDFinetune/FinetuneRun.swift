@@ -62,6 +62,7 @@ final class FinetuneRun {
         priorRNG = RandomStream(snapshot: state.priorRNG)
 
         let backbone = try Self.backbone(s, reference: reference, resumeFolder: resumeFolder)
+        backbone.matmulPrecision = s.precision
         self.backbone = backbone
         let preprocessing = backbone.preprocessing(imageSize: s.imageSize)
         try preprocessing.validate()

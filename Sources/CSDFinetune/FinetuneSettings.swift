@@ -1,4 +1,5 @@
 import CSDMethod
+import CSDTensor
 import Foundation
 
 /// Everything one `finetune` run is asked to do. The method's options (`MethodOptions`) are
@@ -28,6 +29,9 @@ public struct FinetuneSettings: Sendable {
     public var weightDecay: Float = 0
     /// The embedding and the first `freezeBlocks` blocks stay fixed.
     public var freezeBlocks = 0
+    /// The backbone's matrix products, forward and backward (mixed precision with bf16: master
+    /// weights, optimiser state, heads and losses stay fp32).
+    public var precision = MatmulPrecision.fp32
     /// Micro-batches per optimiser step: memory follows the micro-batch, the gradient is the
     /// full batch's. nil (`auto`): the fewest that fit in memory (`MemoryPlan`).
     public var accumulate: Int?
@@ -127,6 +131,7 @@ public struct FinetuneSettings: Sendable {
         v["backbone_lr"] = "\(backboneLR)"
         v["weight_decay"] = "\(weightDecay)"
         v["freeze_blocks"] = "\(freezeBlocks)"
+        v["precision"] = precision.rawValue
         v["eval_every"] = evaluationSchedule.description
         v["eval_limit"] = evaluationLimit.map(String.init) ?? "all"
         v["max_steps"] = maxSteps.map(String.init) ?? "none"

@@ -133,7 +133,8 @@ public final class SweepRunner {
             errors: outcome.errors,
             wallSeconds: seconds, toolVersion: ToolVersion.current,
             cache: ["path": data.url.path, "model_id": p.modelID, "dataset_id": p.datasetID, "token": p.token,
-                    "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue],
+                    "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue,
+                    "matmul_precision": p.matmulPrecision.rawValue],
             subsetFile: "subsets/seed-\(spec.seed).json", trainRows: data.trainLabels.count,
             testRows: data.testLabels.count, backbone: "probe", timestamp: ISO8601DateFormatter().string(from: Date()))
     }

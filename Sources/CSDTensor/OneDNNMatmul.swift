@@ -3,6 +3,9 @@ import Foundation
 
 /// oneDNN's matmul primitive on packed bfloat16 operands, fp32 output: one primitive per shape,
 /// created once and kept (creating one costs about half a millisecond; a ViT has a handful of shapes).
+///
+/// Primitives run concurrently from the project's threads, so each call brings its own
+/// scratchpad ("user" mode): the library's default scratchpad is shared between executions.
 enum OneDNNMatmul {
     /// Whether oneDNN runs bf16 natively here: its detected ISA includes AVX512_BF16 (or AMX).
     static let cpuHasBF16: Bool = {
@@ -17,10 +20,17 @@ enum OneDNNMatmul {
         let alpha: Float, beta: Float
     }
 
+    /// A primitive and the scratchpad one execution of it needs.
+    private struct Kernel {
+        let primitive: dnnl_primitive_t
+        var scratchpad: dnnl_memory_desc_t
+        let scratchpadBytes: Int
+    }
+
     private final class Engine: @unchecked Sendable {
         let engine: dnnl_engine_t
         let lock = NSLock()
-        var primitives: [Key: dnnl_primitive_t] = [:]
+        var kernels: [Key: Kernel] = [:]
         init() {
             var e: dnnl_engine_t?
             let status = dnnl_engine_create(&e, dnnl_cpu, 0)
@@ -42,28 +52,32 @@ enum OneDNNMatmul {
         let key = Key(m: m, n: n, k: k, ldc: ldc, transA: transA, transB: transB, alpha: alpha, beta: beta)
         let engine = shared
         engine.lock.lock()
-        var primitive = engine.primitives[key]
+        var kernel: Kernel! = engine.kernels[key]
         var cached = true
-        if primitive == nil {
-            primitive = makePrimitive(key, engine: engine.engine)
-            if engine.primitives.count < cacheCapacity { engine.primitives[key] = primitive } else { cached = false }
+        if kernel == nil {
+            kernel = makeKernel(key, engine: engine.engine)
+            if engine.kernels.count < cacheCapacity { engine.kernels[key] = kernel } else { cached = false }
         }
         engine.lock.unlock()
-        defer { if !cached { dnnl_primitive_destroy(primitive) } }
+        defer { if !cached { dnnl_primitive_destroy(kernel.primitive) } }
 
         var stream: dnnl_stream_t?
         check(dnnl_stream_create(&stream, engine.engine, dnnl_stream_default_flags.rawValue), "create stream")
         defer { dnnl_stream_destroy(stream) }
         var descriptors = Descriptors(key)
-        var src: dnnl_memory_t?, weights: dnnl_memory_t?, dst: dnnl_memory_t?
+        var src: dnnl_memory_t?, weights: dnnl_memory_t?, dst: dnnl_memory_t?, scratch: dnnl_memory_t?
+        let scratchpad = UnsafeMutableRawPointer.allocate(byteCount: max(kernel.scratchpadBytes, 64), alignment: 64)
+        defer { scratchpad.deallocate() }
         check(dnnl_memory_create(&src, &descriptors.a, engine.engine, a), "wrap A")
         check(dnnl_memory_create(&weights, &descriptors.b, engine.engine, b), "wrap B")
         check(dnnl_memory_create(&dst, &descriptors.c, engine.engine, c), "wrap C")
-        defer { dnnl_memory_destroy(src); dnnl_memory_destroy(weights); dnnl_memory_destroy(dst) }
+        check(dnnl_memory_create(&scratch, &kernel.scratchpad, engine.engine, scratchpad), "wrap scratchpad")
+        defer { for m in [src, weights, dst, scratch] { dnnl_memory_destroy(m) } }
         var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: src),
                          dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights),
-                         dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dst)]
-        check(dnnl_primitive_execute(primitive, stream, Int32(arguments.count), &arguments), "execute matmul")
+                         dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dst),
+                         dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch)]
+        check(dnnl_primitive_execute(kernel.primitive, stream, Int32(arguments.count), &arguments), "execute matmul")
         check(dnnl_stream_wait(stream), "wait")
     }
 
@@ -81,13 +95,14 @@ enum OneDNNMatmul {
         }
     }
 
-    private static func makePrimitive(_ key: Key, engine: dnnl_engine_t) -> dnnl_primitive_t {
+    private static func makeKernel(_ key: Key, engine: dnnl_engine_t) -> Kernel {
         var descriptors = Descriptors(key)
         var matmul = dnnl_matmul_desc_t()
         check(dnnl_matmul_desc_init(&matmul, &descriptors.a, &descriptors.b, nil, &descriptors.c), "describe matmul")
         var attributes: dnnl_primitive_attr_t?
         check(dnnl_primitive_attr_create(&attributes), "create attributes")
         defer { dnnl_primitive_attr_destroy(attributes) }
+        check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "set scratchpad mode")
         if key.alpha != 1 {
             var scale = key.alpha
             check(dnnl_primitive_attr_set_output_scales(attributes, 1, 0, &scale), "set alpha")
@@ -107,7 +122,9 @@ enum OneDNNMatmul {
         defer { dnnl_primitive_desc_destroy(descriptor) }
         var primitive: dnnl_primitive_t?
         check(dnnl_primitive_create(&primitive, descriptor), "create matmul")
-        return primitive!
+        let scratchpad = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0)!.pointee
+        var copy = scratchpad
+        return Kernel(primitive: primitive!, scratchpad: scratchpad, scratchpadBytes: dnnl_memory_desc_get_size(&copy))
     }
 
     /// oneDNN fails only on invalid arguments or exhausted memory here: both are bugs or fatal.

@@ -50,6 +50,7 @@ struct Run: ParsableCommand {
     var compression = "none"
     @Flag(help: "Replace an existing cache or journal whose provenance differs.")
     var overwrite = false
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -82,7 +83,9 @@ struct Run: ParsableCommand {
             let modelName = model.replacingOccurrences(of: "random:", with: "random-")
                 .split(separator: "/").last.map(String.init) ?? model
             let dataName = dataset.split(separator: ":").first.map(String.init) ?? dataset
-            var name = "\(modelName)_\(dataName).h5"
+            // A bf16 cache is another request than the fp32 one: it gets its own default name.
+            let suffix = precision.precision == .fp32 ? "" : "_\(precision.precision.rawValue)"
+            var name = "\(modelName)_\(dataName)\(suffix).h5"
             if let shard { name = ShardPlan.shardFileName(for: name, shard: shard.index, of: shard.count) }
             output = URL(fileURLWithPath: "cache").appendingPathComponent(name)
         }
@@ -97,6 +100,8 @@ struct Run: ParsableCommand {
         request.token = ExtractionRequest.Token(rawValue: token)!
         request.overwrite = overwrite
         request.compression = try parsedCompression()
+        request.precision = precision.precision
+        logger.info("matrix products: \(precision.description)")
         let quiet = logging.quiet
         let extractor = Extractor(request: request, logger: logger) { label, total, done in
             ProgressReporter(label: label, total: total, alreadyDone: done, quiet: quiet)

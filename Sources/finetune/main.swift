@@ -65,6 +65,7 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
     @Option(help: "Output folder.") var out: String
     @Argument(help: "Method options as name=value.", transform: Setting.parse) var settings: [Setting] = []
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -89,6 +90,7 @@ struct Finetune: ParsableCommand {
         s.imageSize = imageSize
         s.limit = limit
         s.stopAfterSteps = stopAfter
+        s.precision = precision.precision
         // The flags that name a method option win over its name=value setting.
         try Setting.apply(settings + [headLR.map { Setting(name: "lr", value: "\($0)") },
                                       batchSize.map { Setting(name: "unlabeled_batch", value: "\($0)") }].compactMap { $0 }) {
@@ -103,6 +105,7 @@ struct Finetune: ParsableCommand {
         var s = try request()
         threading.apply()
         let logger = logging.bootstrap(label: "finetune")
+        logger.info("matrix products: \(precision.description)")
         let quiet = logging.quiet
         let progress: ProgressFactory = { label, total, done in
             ProgressReporter(label: label, total: total, alreadyDone: done, unit: label == "train" ? "steps" : "images",
@@ -115,7 +118,8 @@ struct Finetune: ParsableCommand {
         // writing resumes it).
         trainer.exportTokens = writeCache.map {
             Extractor.tokenExport(dataset: s.dataset, splits: [s.trainSplit, s.testSplit], output: URL(fileURLWithPath: $0),
-                                  imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch, logger: logger,
+                                  imageSize: s.imageSize, limit: s.limit, batchSize: s.evaluationBatch,
+                                  precision: s.precision, logger: logger,
                                   progress: progress)
         }
         let row = try trainer.run()

@@ -18,9 +18,10 @@ struct ExtractTests {
     static func temporaryDirectory(_ name: String = #function) throws -> URL { try makeTempDirectory(name) }
 
     static func extract(_ out: URL, shard: (Int, Int)? = nil, batchSize: Int = 8, splits: [String] = ["train", "test"],
-                        dtype: FeatureDType = .f32) throws -> [SplitOutcome] {
+                        dtype: FeatureDType = .f32, precision: MatmulPrecision = .fp32) throws -> [SplitOutcome] {
         var request = ExtractionRequest(model: model, dataset: dataset, splits: splits, output: out)
         request.batchSize = batchSize
+        request.precision = precision
         request.shard = shard.map { (index: $0.0, count: $0.1) }
         request.dtype = dtype
         return try Extractor(request: request, logger: Logger(label: "test")).run()
@@ -130,6 +131,29 @@ struct ExtractTests {
             #expect("\(error)".contains("dtype"), "error does not say what differs: \(error)")
         }
         #expect(try Data(contentsOf: out) == before)
+    }
+
+    /// A bf16 cache of the same request is another request: refused on an fp32 file, and its
+    /// tokens are the bf16 forward's, close to the fp32 ones.
+    @Test func bf16IsAnotherRequestRecordedInTheProvenance() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fp32 = dir.appendingPathComponent("fp32.h5"), bf16 = dir.appendingPathComponent("bf16.h5")
+        _ = try Self.extract(fp32, splits: ["test"])
+        #expect(try FeatureCacheReader(url: fp32).provenance.matmulPrecision == .fp32)
+        let before = try Data(contentsOf: fp32)
+        let refused = #expect(throws: (any Error).self) { try Self.extract(fp32, splits: ["test"], precision: .bf16) }
+        #expect("\(refused!)".contains("matmul_precision: \"bf16\" vs \"fp32\""), "\(refused!)")
+        #expect(try Data(contentsOf: fp32) == before)
+
+        _ = try Self.extract(bf16, splits: ["test"], precision: .bf16)
+        let reader = try FeatureCacheReader(url: bf16)
+        #expect(reader.provenance.matmulPrecision == .bf16)
+        let (a, b) = (try reader.features("test"), try FeatureCacheReader(url: fp32).features("test"))
+        #expect(a.scalars != b.scalars)
+        var worst: Float = 0, scale: Float = 0
+        for i in 0..<a.count { worst = max(worst, abs(a[flat: i] - b[flat: i])); scale = max(scale, abs(b[flat: i])) }
+        #expect(worst <= 0.05 * scale, "bf16 tokens differ from fp32 by \(worst) (largest token value \(scale))")
     }
 
     @Test func shardedAndMergedEqualsUnshardedBitForBit() throws {

@@ -26,6 +26,19 @@ import Testing
         #expect(try CacheProvenance.preprocessingJSON(Pre()) == #"{"interpolation":"bicubic","mean":[0.5,0.5],"size":224}"#)
     }
 
+    /// Journals and files written before the matrix-product precision was recorded were fp32.
+    @Test func aProvenanceWithoutPrecisionReadsAsFP32() throws {
+        var bf16 = CacheFixtures.provenance()
+        bf16.matmulPrecision = .bf16
+        let data = try JSONEncoder().encode(bf16)
+        #expect(try JSONDecoder().decode(CacheProvenance.self, from: data) == bf16)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object.removeValue(forKey: "matmul_precision") as? String == "bf16")
+        let older = try JSONDecoder().decode(CacheProvenance.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(older.matmulPrecision == .fp32)
+        #expect(older.differences(from: bf16) == [#"matmul_precision: "fp32" vs "bf16""#])
+    }
+
     @Test func aFileWithOtherProvenanceIsRefusedNamingTheField() throws {
         let dir = TemporaryFolder()
         let url = dir.fileURL("p.h5")

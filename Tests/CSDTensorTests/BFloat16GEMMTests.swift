@@ -1,4 +1,5 @@
 @testable import CSDTensor
+import Dispatch
 import Testing
 
 @Suite struct BFloat16RoundingTests {
@@ -97,6 +98,37 @@ import Testing
             return c
         }
         expectAllClose(product(.oneDNN), product(.emulated), abs: 2e-5, rel: 1e-5, "oneDNN vs emulation")
+    }
+
+    /// Attention runs one product per thread at once: concurrent calls of one shape (one cached
+    /// primitive) give what the same calls give one after another. The scores product of a
+    /// 65-token ViT (scaled, B transposed) needs a scratchpad, which calls must not share.
+    @Test(arguments: backends)
+    func concurrentProductsEqualSerialOnes(backend: BFloat16GEMM.Backend) {
+        let (m, n, k, count) = (65, 65, 64, 24)
+        let a = Sample.normals(count * m * k, seed: 41), b = Sample.normals(count * k * n, seed: 42)
+        func products(concurrently: Bool) -> [Float] {
+            var c = [Float](repeating: .nan, count: count * m * n)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                        let one = { (i: Int) in
+                            BFloat16GEMM.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.125,
+                                              a: pa + i * m * k, lda: k, b: pb + i * k * n, ldb: k,
+                                              beta: 0, c: pc + i * m * n, ldc: n, backend: backend)
+                        }
+                        if concurrently {
+                            DispatchQueue.concurrentPerform(iterations: count) { one($0) }
+                        } else {
+                            for i in 0..<count { one(i) }
+                        }
+                    }
+                }
+            }
+            return c
+        }
+        #expect(products(concurrently: true) == products(concurrently: false))
     }
 
     /// fp32 stays OpenBLAS's: the precision argument changes nothing unless it is bf16.
