@@ -101,7 +101,7 @@ let package = Package(
         // executable joins the two phases, the libraries stay apart.
         .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem"],
                           swiftSettings: optimized),
-        .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI"],
+        .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI", "CSDSafetensors"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),
         .executableTarget(name: "block-profile", dependencies: ["CSDNN", "CSDBackbones"], path: "Sources/Benchmarks/block-profile",
                           swiftSettings: optimized),

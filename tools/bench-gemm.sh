@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # GEMM benchmark: our entry points (BLAS.gemm, Tensor.matmul) against raw cblas_sgemm and
-# PyTorch's torch.matmul on the ViT-S/14 block shapes, same threads, one table.
+# PyTorch's torch.matmul on the ViT-S/14 block shapes, same threads, one table; and the bf16 rate:
+# BLAS.gemm(precision: .bf16) (oneDNN, operand packing included) against our fp32 and PyTorch's
+# matmul under CPU autocast (bf16 in and out).
 # Usage: tools/bench-gemm.sh [threads=2]
 #   env: REPS (timed calls per round, default 9), ROUNDS (Swift/PyTorch alternations, default 3),
 #        SCRATCH_PATH (swift build folder)
@@ -36,18 +38,18 @@ awk -F'\t' -v limit=5 '
     }
     FNR == 1 { next }
     { key = $1 FS $2 }
-    FILENAME ~ /torch/ { torch[key] = torch[key] " " $6; next }
+    FILENAME ~ /torch/ { torch[key] = torch[key] " " $6; torchbf[key] = torchbf[key] " " $7; next }
     !(key in dims) { order[++count] = key; dims[key] = $3 " x " $4 " x " $5 }
-    { for (c = 6; c <= 10; c++) col[key, c] = col[key, c] " " $c }
+    { for (c = 6; c <= 11; c++) col[key, c] = col[key, c] " " $c }
     END {
-        print "| weight | layer | M x N x K | cblas | BLAS.gemm (overhead) | Tensor.matmul (overhead) | torch | gemm/torch | matmul/torch |"
-        print "|---|---|---|---|---|---|---|---|---|"
+        print "| weight | layer | M x N x K | cblas | BLAS.gemm (overhead) | Tensor.matmul (overhead) | torch | gemm/torch | matmul/torch | ours bf16 | bf16/fp32 | torch autocast bf16 | ours bf16/torch bf16 |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         for (i = 1; i <= count; i++) {
             key = order[i]; split(key, name, FS)
-            raw = median(col[key, 6]); g = median(col[key, 7]); mm = median(col[key, 8])
-            go = median(col[key, 9]); mo = median(col[key, 10]); t = median(torch[key])
-            printf "| %s | %s | %s | %.1f | %.1f (%+.1f%%) | %.1f (%+.1f%%) | %.1f | %.2f | %.2f |\n",
-                   name[1], name[2], dims[key], raw, g, go, mm, mo, t, g / t, mm / t
+            raw = median(col[key, 6]); g = median(col[key, 7]); mm = median(col[key, 8]); bf = median(col[key, 9])
+            go = median(col[key, 10]); mo = median(col[key, 11]); t = median(torch[key]); tb = median(torchbf[key])
+            printf "| %s | %s | %s | %.1f | %.1f (%+.1f%%) | %.1f (%+.1f%%) | %.1f | %.2f | %.2f | %.1f | %.2f | %.1f | %.2f |\n",
+                   name[1], name[2], dims[key], raw, g, go, mm, mo, t, g / t, mm / t, bf, bf / g, tb, bf / tb
             if (go > limit) bad = bad sprintf("  %s %s: BLAS.gemm %+.1f%%\n", name[1], name[2], go)
             if (mo > limit) bad = bad sprintf("  %s %s: Tensor.matmul %+.1f%%\n", name[1], name[2], mo)
         }

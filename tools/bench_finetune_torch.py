@@ -27,6 +27,10 @@ One step (timed with time.perf_counter, everything below):
   3. Codes p = softmax(logits), s recomputed under no_grad by the updated encoder on y detached
      (no backbone rerun); csd_reference.discriminator_loss with `batch` uniform-prior one-hots
      and z ~ N(0, I); Adam(lr 1e-3, betas 0.5/0.999) step.
+--precision bf16: step 1's backbone forward runs under torch.autocast("cpu", dtype=torch.bfloat16)
+(its linear layers, attention and patch convolution in bf16 through oneDNN; the backward follows
+the forward's dtypes), and its pooler_output is cast back to float32 before standardisation;
+parameters, optimiser state and heads stay float32. (--precision is also the Swift side's flag.)
 --recompute: activation checkpointing of every backbone layer (transformers'
 activation_checkpointing_enable: torch.utils.checkpoint, use_reentrant=False, per Dinov2Layer).
 
@@ -78,6 +82,8 @@ def main():
     ap.add_argument("--size", type=int, default=224, help="square input size in pixels")
     ap.add_argument("--attn", choices=["sdpa", "eager"], default="sdpa")
     ap.add_argument("--recompute", action="store_true", help="checkpoint every backbone layer")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: the backbone forward under CPU autocast")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     if not 0 <= a.labeled <= a.batch or a.steps < 1 or a.warmup < 0:
@@ -111,8 +117,14 @@ def main():
     disc_opt = torch.optim.Adam(disc_params, lr=opts["disc_lr"], betas=(0.5, 0.999), eps=1e-8)
     prior = torch.full((NUM_CLASSES,), 1.0 / NUM_CLASSES, dtype=torch.float64)
 
+    def forward():
+        if a.precision == "fp32":
+            return backbone(pixel_values=pixels).pooler_output
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return backbone(pixel_values=pixels).pooler_output.float()
+
     def step():
-        y = (backbone(pixel_values=pixels).pooler_output - mean) / std
+        y = (forward() - mean) / std
         for p in disc_params:
             p.requires_grad_(False)
         loss, _, _, _ = csd.generator_loss(heads, opts, y[:a.labeled], labels, y[a.labeled:])
@@ -147,6 +159,7 @@ def main():
     print(json.dumps({
         "framework": "pytorch", "model": folder.name, "batch": a.batch, "size": a.size,
         "threads": a.threads, "labeled": a.labeled, "attention": a.attn, "recompute": a.recompute,
+        "precision": a.precision,
         "warmup": a.warmup, "steps": a.steps,
         "step_seconds_median": round(statistics.median(times), 4),
         "step_seconds_all": [round(t, 4) for t in times],

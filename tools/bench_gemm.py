@@ -27,7 +27,7 @@ def main():
 
     m = args.batch * args.tokens
     gen = torch.Generator().manual_seed(1)
-    print("layout\tshape\tm\tn\tk\ttorch")
+    print("layout\tshape\tm\tn\tk\ttorch\ttorch_bf16")
     with torch.inference_mode():
         for transposed in (True, False):
             for name, k, n in SHAPES:
@@ -35,15 +35,21 @@ def main():
                 # PyTorch's Linear layout is [out, in] = [N, K]; the other is [K, N].
                 w = torch.randn(n, k, generator=gen) if transposed else torch.randn(k, n, generator=gen)
                 op = (lambda: torch.matmul(x, w.t())) if transposed else (lambda: torch.matmul(x, w))
-                op()  # warm-up
-                times = []
-                for _ in range(args.reps):
-                    start = time.perf_counter()
-                    op()
-                    times.append(time.perf_counter() - start)
-                gflops = 2.0 * m * n * k / statistics.median(times) / 1e9
+
+                def autocast_op():  # what a Linear under CPU autocast runs: bf16 inputs and output
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        return op()
+                rates = []
+                for f in (op, autocast_op):
+                    f()  # warm-up
+                    times = []
+                    for _ in range(args.reps):
+                        start = time.perf_counter()
+                        f()
+                        times.append(time.perf_counter() - start)
+                    rates.append(2.0 * m * n * k / statistics.median(times) / 1e9)
                 layout = "W[N,K]" if transposed else "W[K,N]"
-                print(f"{layout}\t{name}\t{m}\t{n}\t{k}\t{gflops:.1f}")
+                print(f"{layout}\t{name}\t{m}\t{n}\t{k}\t{rates[0]:.1f}\t{rates[1]:.1f}")
 
 
 if __name__ == "__main__":

@@ -471,6 +471,18 @@ def make_full(outdir):
                                      "class": "CLIPVisionModelWithProjection",
                                      "entries": {"native": {"height": 224, "width": 224, "grid": [14, 14]}}})
     print(f"wrote {folder}")
+    # RADIO ViT-B/16 (transformers form): D 768, 12 layers, 12 heads, patch 16, 3 teacher tokens
+    # + 5 registers, position table for 2048 px; inputs in [0, 1]. No expected outputs: it is a
+    # benchmark and fidelity model, its parity is the tiny fixtures'.
+    geo = ref.radio_geometry_from_args(radio_args(hidden=768, layers=12, heads=12, patch=16, image=224,
+                                                  cpe=2048))
+    cfg = radio_config_from_geometry(geo, [0.48145466, 0.4578275, 0.40821073],
+                                     [0.26862954, 0.26130258, 0.27577711], image_size=224)
+    model = build(RadioModel, cfg, 3000)
+    folder = outdir / "radio_vitb16"
+    clean_dir(folder)
+    model.save_pretrained(folder)
+    print(f"wrote {folder}")
 
 
 def main():

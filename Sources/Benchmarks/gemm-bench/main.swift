@@ -23,25 +23,27 @@ struct GemmBench: ParsableCommand {
             \(BLAS.configuration); threads \(threading.threads); \
             OPENBLAS_THREAD_TIMEOUT=\(timeout); reps \(reps)\n
             """.utf8))
-        if tsv { print("layout\tshape\tm\tn\tk\tcblas\tgemm\tmatmul\tgemm_overhead\tmatmul_overhead") }
+        if tsv { print("layout\tshape\tm\tn\tk\tcblas\tgemm\tmatmul\tgemm_bf16\tgemm_overhead\tmatmul_overhead") }
         for transB in [true, false] {
             for shape in BlockShape.vitS14 {
                 let r = measure(shape, m: batch * tokens, transB: transB, threads: threading.threads)
                 let layout = transB ? "W[N,K]" : "W[K,N]"
                 if tsv {
                     print([layout, shape.name, "\(r.m)", "\(shape.n)", "\(shape.k)",
-                           fmt(r.gflops[0]), fmt(r.gflops[1]), fmt(r.gflops[2]),
+                           fmt(r.gflops[0]), fmt(r.gflops[1]), fmt(r.gflops[2]), fmt(r.gflops[3]),
                            fmt(r.overhead[1]), fmt(r.overhead[2])].joined(separator: "\t"))
                 } else {
                     print("\(layout) \(shape.name): GFLOP/s cblas \(fmt(r.gflops[0])), "
                           + "BLAS.gemm \(fmt(r.gflops[1])) (\(signed(r.overhead[1]))), "
-                          + "Tensor.matmul \(fmt(r.gflops[2])) (\(signed(r.overhead[2])))")
+                          + "Tensor.matmul \(fmt(r.gflops[2])) (\(signed(r.overhead[2]))), "
+                          + "BLAS.gemm bf16 \(fmt(r.gflops[3])) (\(BFloat16GEMM.backend.rawValue))")
                 }
             }
         }
     }
 
-    /// GFLOP/s (from median times) of cblas, BLAS.gemm and Tensor.matmul, and each one's overhead
+    /// GFLOP/s (from median times) of cblas, BLAS.gemm, Tensor.matmul and the bf16 BLAS.gemm
+    /// (packing of both operands included), and each one's overhead
     /// in % over cblas: the median over reps of the time ratio within one rep. The three run
     /// back to back in rotating order, so load from other processes hits them alike.
     func measure(_ s: BlockShape, m: Int, transB: Bool, threads: Int) -> (m: Int, gflops: [Double], overhead: [Double]) {
@@ -64,6 +66,8 @@ struct GemmBench: ParsableCommand {
             },
             { BLAS.gemm(transB: transB, m: m, n: s.n, k: s.k, a: a, lda: s.k, b: b, ldb: ldb, c: out, ldc: s.n) },
             { sink += x.matmul(w, transposeOther: transB)[flat: 0] },
+            { BLAS.gemm(precision: .bf16, transB: transB, m: m, n: s.n, k: s.k, a: a, lda: s.k, b: b, ldb: ldb,
+                        c: out, ldc: s.n) },
         ]
         var seconds = [[Double]](repeating: [], count: variants.count)
         withExtendedLifetime((x, w, c)) {

@@ -21,12 +21,14 @@ struct TrainStepBench: ParsableCommand {
     @Option(help: "Timed steps (after the warm-up ones).") var steps = 3
     @Option(help: "Untimed warm-up steps.") var warmup = 1
     @Flag(help: "Activation recomputation per block.") var recompute = false
+    @OptionGroup var precisionOptions: PrecisionOptions
     @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         threadOptions.apply()
         let backbone = try BackboneLoader.load(folder: URL(fileURLWithPath: model))
         backbone.recomputeActivations(recompute)
+        backbone.matmulPrecision = precisionOptions.precision
         var settings = FinetuneSettings(model: model, dataset: "bench", output: URL(fileURLWithPath: "/dev/null"))
         settings.options.unlabeledBatch = batch - labeled
         var rng = RandomStream(seed: 0)
@@ -56,7 +58,7 @@ struct TrainStepBench: ParsableCommand {
         }
         let median = times.sorted()[times.count / 2]
         let name = URL(fileURLWithPath: model).lastPathComponent
-        print("{\"framework\": \"swift\", \"model\": \"\(name)\", \"batch\": \(batch), \"size\": \(size), \"threads\": \(Threads.count), \"recompute\": \(recompute), \"step_seconds_median\": \(median), \"step_seconds_all\": \(times), \"peak_rss_mib\": \(PeakMemory.residentMiB()), \"loss_first\": \(losses.first!), \"loss_last\": \(losses.last!)}")
+        print("{\"framework\": \"swift\", \"model\": \"\(name)\", \"batch\": \(batch), \"size\": \(size), \"threads\": \(Threads.count), \"recompute\": \(recompute), \"precision\": \"\(precisionOptions.precision.rawValue)\", \"step_seconds_median\": \(median), \"step_seconds_all\": \(times), \"peak_rss_mib\": \(PeakMemory.residentMiB()), \"loss_first\": \(losses.first!), \"loss_last\": \(losses.last!)}")
     }
 }
 
