@@ -31,6 +31,8 @@ One step (timed with time.perf_counter, everything below):
 (its linear layers, attention and patch convolution in bf16 through oneDNN; the backward follows
 the forward's dtypes), and its pooler_output is cast back to float32 before standardisation;
 parameters, optimiser state and heads stay float32. (--precision is also the Swift side's flag.)
+--compare-gradients: no timing; the generator gradients of one step with the backbone forward under
+autocast against fp32, as relative errors (one JSON line).
 --recompute: activation checkpointing of every backbone layer (transformers'
 activation_checkpointing_enable: torch.utils.checkpoint, use_reentrant=False, per Dinov2Layer).
 
@@ -84,6 +86,8 @@ def main():
     ap.add_argument("--recompute", action="store_true", help="checkpoint every backbone layer")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                     help="bf16: the backbone forward under CPU autocast")
+    ap.add_argument("--compare-gradients", action="store_true",
+                    help="instead of timing: the generator gradients of one step under autocast against fp32")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     if not 0 <= a.labeled <= a.batch or a.steps < 1 or a.warmup < 0:
@@ -145,6 +149,10 @@ def main():
         disc_opt.step()
         return loss.item(), dloss.item()
 
+    if a.compare_gradients:
+        print(json.dumps(gradient_errors(a, backbone, heads, opts, labels, mean, std, pixels, disc_params)), flush=True)
+        return
+
     times, losses = [], []
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()
@@ -168,6 +176,46 @@ def main():
         "disc_loss_first": losses[0][1], "disc_loss_last": losses[-1][1],
         "torch": torch.__version__, "transformers": transformers.__version__,
     }), flush=True)
+
+
+def gradient_errors(a, backbone, heads, opts, labels, mean, std, pixels, disc_params):
+    """||g_autocast - g_fp32|| / ||g_fp32|| of the generator gradients of one step (the Swift
+    side's train-step-bench --compare-gradients): backbone overall, per tensor, and the heads."""
+    for p in disc_params:
+        p.requires_grad_(False)
+
+    def grads(precision):
+        backbone.zero_grad(set_to_none=True)
+        heads.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            token = backbone(pixel_values=pixels).pooler_output
+        y = (token.float() - mean) / std
+        loss, _, _, _ = csd.generator_loss(heads, opts, y[:a.labeled], labels, y[a.labeled:])
+        loss.backward()
+        out = {f"backbone.{k}": p.grad.clone() for k, p in backbone.named_parameters() if p.grad is not None}
+        out.update({f"heads.{k}": p.grad.clone() for k, p in heads.named_parameters() if p.grad is not None})
+        return out
+
+    ref, bf16 = grads("fp32"), grads("bf16")
+    total = [0.0, 0.0]
+    heads_total = [0.0, 0.0]
+    per_tensor = []
+    for k, g in ref.items():
+        d = (bf16[k].double() - g.double()).pow(2).sum().item()
+        n = g.double().pow(2).sum().item()
+        if k.startswith("heads."):
+            heads_total[0] += d
+            heads_total[1] += n
+            continue
+        total[0] += d
+        total[1] += n
+        if not k.endswith("key.bias"):  # exact gradient zero: softmax ignores a row shift
+            per_tensor.append(((d / max(n, 1e-30)) ** 0.5, k))
+    per_tensor.sort()
+    return {"framework": "pytorch", "backbone_relative_error": (total[0] / total[1]) ** 0.5,
+            "tensor_relative_error_median": per_tensor[len(per_tensor) // 2][0],
+            "tensor_relative_error_worst": per_tensor[-1][0], "worst_tensor": per_tensor[-1][1],
+            "heads_relative_error": (heads_total[0] / heads_total[1]) ** 0.5, "tensors": len(per_tensor)}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ struct TrainStepBench: ParsableCommand {
     @Option(help: "Timed steps (after the warm-up ones).") var steps = 3
     @Option(help: "Untimed warm-up steps.") var warmup = 1
     @Flag(help: "Activation recomputation per block.") var recompute = false
+    @Flag(help: "Instead of timing: the generator gradients of one step in bf16 against fp32 (relative errors, one JSON line).")
+    var compareGradients = false
     @OptionGroup var precisionOptions: PrecisionOptions
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -46,6 +48,10 @@ struct TrainStepBench: ParsableCommand {
                                 standardization: Standardization(fitting: tokens)) {
             Kernels.gatherRows(pixels, $0)
         }
+        if compareGradients {
+            print(gradientErrors(step, backbone: backbone, heads: heads, labels: labels))
+            return
+        }
         let prior = [Double](repeating: 0.1, count: 10)
         var times: [Double] = [], losses: [Float] = []
         for i in 0..<(warmup + steps) {
@@ -59,6 +65,51 @@ struct TrainStepBench: ParsableCommand {
         let median = times.sorted()[times.count / 2]
         let name = URL(fileURLWithPath: model).lastPathComponent
         print("{\"framework\": \"swift\", \"model\": \"\(name)\", \"batch\": \(batch), \"size\": \(size), \"threads\": \(Threads.count), \"recompute\": \(recompute), \"precision\": \"\(precisionOptions.precision.rawValue)\", \"step_seconds_median\": \(median), \"step_seconds_all\": \(times), \"peak_rss_mib\": \(PeakMemory.residentMiB()), \"loss_first\": \(losses.first!), \"loss_last\": \(losses.last!)}")
+    }
+}
+
+extension TrainStepBench {
+    /// ||g_bf16 - g_fp32|| / ||g_fp32|| of the generator gradients of one step on the same batch,
+    /// over all backbone parameters together, per backbone tensor (median, worst), and the heads'.
+    func gradientErrors(_ step: TrainingStep, backbone: any Backbone, heads: ContentStyleModel, labels: [Int]) -> String {
+        func gradients(_ precision: MatmulPrecision) throws -> [String: Tensor] {
+            backbone.matmulPrecision = precision
+            backbone.zeroGrad()
+            heads.zeroGrad()
+            _ = try step.gradients(labeled: Array(0..<labeled), labels: labels, unlabeled: Array(labeled..<batch))
+            var out: [String: Tensor] = [:]
+            for (key, p) in backbone.namedParameters(prefix: "backbone.") + heads.namedParameters(prefix: "heads.") {
+                if let g = p.grad { out[key] = g }
+            }
+            return out
+        }
+        let reference = try! gradients(.fp32), bf16 = try! gradients(.bf16)
+        func squares(_ a: Tensor, _ b: Tensor) -> (diff: Double, norm: Double) {
+            var diff = 0.0, norm = 0.0
+            for i in 0..<a.count {
+                let (x, y) = (Double(a[flat: i]), Double(b[flat: i]))
+                diff += (x - y) * (x - y); norm += y * y
+            }
+            return (diff, norm)
+        }
+        var total = (diff: 0.0, norm: 0.0), headTotal = (diff: 0.0, norm: 0.0)
+        var perTensor: [(String, Double)] = []
+        for (key, g) in reference {
+            let s = squares(bf16[key]!, g)
+            if key.hasPrefix("heads.") {
+                headTotal = (headTotal.diff + s.diff, headTotal.norm + s.norm)
+                continue
+            }
+            total = (total.diff + s.diff, total.norm + s.norm)
+            // Key biases have an exact gradient of zero (softmax ignores a shift of a row): noise.
+            if !key.hasSuffix("key.bias") { perTensor.append((key, (s.diff / max(s.norm, 1e-30)).squareRoot())) }
+        }
+        perTensor.sort { $0.1 < $1.1 }
+        let worst = perTensor.last!
+        return "{\"backbone_relative_error\": \((total.diff / total.norm).squareRoot()), "
+            + "\"tensor_relative_error_median\": \(perTensor[perTensor.count / 2].1), "
+            + "\"tensor_relative_error_worst\": \(worst.1), \"worst_tensor\": \"\(worst.0)\", "
+            + "\"heads_relative_error\": \((headTotal.diff / headTotal.norm).squareRoot()), \"tensors\": \(perTensor.count)}"
     }
 }
 
