@@ -209,7 +209,7 @@ def gradient_errors(a, backbone, heads, opts, labels, mean, std, pixels, disc_pa
             continue
         total[0] += d
         total[1] += n
-        if not k.endswith("key.bias"):  # exact gradient zero: softmax ignores a row shift
+        if not k.endswith(("key.bias", "k_proj.bias")):  # exact gradient zero: softmax ignores a row shift
             per_tensor.append(((d / max(n, 1e-30)) ** 0.5, k))
     per_tensor.sort()
     return {"framework": "pytorch", "backbone_relative_error": (total[0] / total[1]) ** 0.5,
