@@ -16,23 +16,14 @@ public enum BFloat16 {
     @inline(__always)
     public static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
-    /// Packs the `rows` x `cols` matrix at `source` (row stride `ld`) into contiguous bfloat16.
+    /// Packs the `rows` x `cols` matrix at `source` (row stride `ld`) into contiguous storage,
+    /// each value rounded to bfloat16 by `round` (its bits, or the rounded fp32 value).
     @inline(__always)
-    static func pack(rows: Int, cols: Int, from source: UnsafePointer<Float>, ld: Int,
-                     into target: UnsafeMutablePointer<UInt16>) {
+    static func pack<Element>(rows: Int, cols: Int, from source: UnsafePointer<Float>, ld: Int,
+                              into target: UnsafeMutablePointer<Element>, _ round: (Float) -> Element) {
         for r in 0..<rows {
             let s = source + r * ld, t = target + r * cols
-            for j in 0..<cols { t[j] = bits(s[j]) }
-        }
-    }
-
-    /// Packs like `pack(rows:cols:from:ld:into:)`, each value rounded to bfloat16 but kept in fp32.
-    @inline(__always)
-    static func packRounded(rows: Int, cols: Int, from source: UnsafePointer<Float>, ld: Int,
-                            into target: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let s = source + r * ld, t = target + r * cols
-            for j in 0..<cols { t[j] = rounded(s[j]) }
+            for j in 0..<cols { t[j] = round(s[j]) }
         }
     }
 }

@@ -28,48 +28,46 @@ public enum BFloat16GEMM {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, backend: Backend = backend) {
-        // op(B) packed once for every row block: [n, k] when transposed, else [k, n].
-        let (bRows, bCols) = transB ? (n, k) : (k, n)
-        let workers = Threads.count
-        let split = workers > 1 && m * n * k >= BLAS.parallelThreshold && m >= 8 * workers
-        let grain = split ? max(8, (m + workers - 1) / workers) : m
         switch backend {
         case .oneDNN:
-            let bPacked = UnsafeMutablePointer<UInt16>.allocate(capacity: bRows * bCols)
-            defer { bPacked.deallocate() }
-            packBlocks(rows: bRows, cols: bCols, from: b, ld: ldb, into: bPacked, parallel: split)
-            Threads.parallelFor(m, grain: grain) { r in
-                // op(A)'s rows r: rows of A, or a column block of A (packed [k, r.count]) when transposed.
-                let (aRows, aCols) = transA ? (k, r.count) : (r.count, k)
-                let aPacked = UnsafeMutablePointer<UInt16>.allocate(capacity: aRows * aCols)
-                defer { aPacked.deallocate() }
-                let aBlock = transA ? a + r.lowerBound : a + r.lowerBound * lda
-                BFloat16.pack(rows: aRows, cols: aCols, from: aBlock, ld: lda, into: aPacked)
-                OneDNNMatmul.run(m: r.count, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
-                                 a: aPacked, b: bPacked, c: c + r.lowerBound * ldc, ldc: ldc)
+            rowBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                      round: BFloat16.bits) { rows, aPacked, bPacked in
+                OneDNNMatmul.run(m: rows.count, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                                 a: aPacked, b: bPacked, c: c + rows.lowerBound * ldc, ldc: ldc)
             }
         case .emulated:
-            let bRounded = UnsafeMutablePointer<Float>.allocate(capacity: bRows * bCols)
-            defer { bRounded.deallocate() }
-            BFloat16.packRounded(rows: bRows, cols: bCols, from: b, ld: ldb, into: bRounded)
-            Threads.parallelFor(m, grain: grain) { r in
-                let (aRows, aCols) = transA ? (k, r.count) : (r.count, k)
-                let aRounded = UnsafeMutablePointer<Float>.allocate(capacity: aRows * aCols)
-                defer { aRounded.deallocate() }
-                let aBlock = transA ? a + r.lowerBound : a + r.lowerBound * lda
-                BFloat16.packRounded(rows: aRows, cols: aCols, from: aBlock, ld: lda, into: aRounded)
-                BLAS.sgemm(transA, transB, r.count, n, k, alpha, aRounded, aCols, bRounded, bCols,
-                           beta, c + r.lowerBound * ldc, ldc)
+            rowBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                      round: BFloat16.rounded) { rows, aRounded, bRounded in
+                BLAS.sgemm(transA, transB, rows.count, n, k, alpha, aRounded, transA ? rows.count : k,
+                           bRounded, transB ? k : n, beta, c + rows.lowerBound * ldc, ldc)
             }
         }
     }
 
-    /// Packs in row blocks over the threads when the product itself is split.
-    private static func packBlocks(rows: Int, cols: Int, from source: UnsafePointer<Float>, ld: Int,
-                                   into target: UnsafeMutablePointer<UInt16>, parallel: Bool) {
-        Threads.parallelFor(rows, grain: parallel ? max(1, rows / Threads.count) : rows) { r in
-            BFloat16.pack(rows: r.count, cols: cols, from: source + r.lowerBound * ld, ld: ld,
-                          into: target + r.lowerBound * cols)
+    /// Packs op(B) once ([n, k] when transposed, else [k, n]), then splits op(A)'s rows over the
+    /// threads as `BLAS.gemm` does; each block packs its rows of op(A) (a column block of A,
+    /// packed [k, rows], when transposed) and hands both packed operands to `multiply`.
+    private static func rowBlocks<Element>(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, round: (Float) -> Element,
+        multiply: (Range<Int>, UnsafeMutablePointer<Element>, UnsafeMutablePointer<Element>) -> Void
+    ) {
+        let (bRows, bCols) = transB ? (n, k) : (k, n)
+        let workers = Threads.count
+        let split = workers > 1 && m * n * k >= BLAS.parallelThreshold && m >= 8 * workers
+        let bPacked = UnsafeMutablePointer<Element>.allocate(capacity: bRows * bCols)
+        defer { bPacked.deallocate() }
+        Threads.parallelFor(bRows, grain: split ? max(1, bRows / workers) : bRows) { r in
+            BFloat16.pack(rows: r.count, cols: bCols, from: b + r.lowerBound * ldb, ld: ldb,
+                          into: bPacked + r.lowerBound * bCols, round)
+        }
+        Threads.parallelFor(m, grain: split ? max(8, (m + workers - 1) / workers) : m) { r in
+            let (aRows, aCols) = transA ? (k, r.count) : (r.count, k)
+            let aPacked = UnsafeMutablePointer<Element>.allocate(capacity: aRows * aCols)
+            defer { aPacked.deallocate() }
+            BFloat16.pack(rows: aRows, cols: aCols, from: transA ? a + r.lowerBound : a + r.lowerBound * lda,
+                          ld: lda, into: aPacked, round)
+            multiply(r, aPacked, bPacked)
         }
     }
 }
