@@ -1,11 +1,14 @@
 // Per-op cost of one ViT-S/14 block at batch 32, 224 px (257 tokens), forward without gradients:
 // where the time of a backbone forward goes. A development aid, not a benchmark of record.
+// `block-profile bf16` profiles the bf16 matrix products (MatmulPrecision.bf16) instead of fp32.
 import CSDAutograd
 import CSDBackbones
 import CSDNN
 import CSDTensor
 import Foundation
 Threads.setCount(2)
+let precision = CommandLine.arguments.dropFirst().first.flatMap(MatmulPrecision.init(rawValue:)) ?? .fp32
+print("matrix products: \(precision.rawValue)\(precision == .bf16 ? " (\(BFloat16GEMM.backend.rawValue))" : "")")
 func time(_ name: String, _ reps: Int = 3, _ f: () -> Void) {
     f()
     var ts: [Double] = []
@@ -20,10 +23,11 @@ let norm = LayerNorm(d)
 let attn = MultiHeadSelfAttention(dim: d, heads: 6, rng: &rng)
 let fc1 = Linear(d, 4 * d, rng: &rng), fc2 = Linear(4 * d, d, rng: &rng)
 let qkv = Variable(.randomNormal([b, t, 3 * d], using: &rng))
+for layer in [norm, attn, fc1, fc2] as [Module] { layer.matmulPrecision = precision }
 GradMode.withoutGradients {
     time("layernorm") { _ = norm(x) }
     time("qkv projection") { _ = attn.fusedProjection(x) }
-    time("attention core") { _ = multiHeadAttention(qkv: qkv, heads: 6) }
+    time("attention core") { _ = multiHeadAttention(qkv: qkv, heads: 6, precision: precision) }
     time("out proj") { _ = attn.output(x) }
     time("fc1") { _ = fc1(x) }
     time("gelu 4d") { _ = big.gelu() }
@@ -37,6 +41,7 @@ GradMode.withoutGradients {
 }
 do {
     let model = try! BackboneLoader.randomlyInitialised(config: BackbonePresets.named("dinov2-small")!.configObject)
+    model.matmulPrecision = precision
     let block = (model as! DINOv2Model).blocks[0]
     GradMode.withoutGradients {
         time("DINOv2 ViTBlock") { _ = block(x) }
@@ -46,7 +51,7 @@ do {
         let pixels = Variable(.randomNormal([32, 3, 224, 224], using: &rng))
         time("whole model", 1) { _ = model(pixels) }
         let dino = model as! DINOv2Model
-        time("patch embedding") { _ = patchEmbedding(pixels, weight: dino.patchEmbed.weight, bias: dino.patchEmbed.bias, patch: 14) }
+        time("patch embedding") { _ = dino.patchEmbed(pixels) }
         time("position table 37->16") { _ = dino.positions(height: 224, width: 224) }
         let tokens = Variable(.randomNormal([32, 257, 384], using: &rng))
         time("final layernorm + outputs") { _ = meanOfTokens(dino.layerNorm(tokens), from: 1) }
@@ -59,8 +64,8 @@ do {
                     for pair in (w * 96)..<((w + 1) * 96) {
                         let (b, h) = (pair / 6, pair % 6)
                         let base = q.value.storage.pointer + b * 257 * 1152 + h * 64
-                        BLAS.gemm(transB: true, m: 257, n: 257, k: 64, a: base, lda: 1152, b: base + 384, ldb: 1152, c: p.storage.pointer + w * 257 * 257, ldc: 257)
-                        BLAS.gemm(m: 257, n: 64, k: 257, a: p.storage.pointer + w * 257 * 257, lda: 257, b: base + 768, ldb: 1152, c: base, ldc: 1152)
+                        BLAS.gemm(precision: precision, transB: true, m: 257, n: 257, k: 64, a: base, lda: 1152, b: base + 384, ldb: 1152, c: p.storage.pointer + w * 257 * 257, ldc: 257)
+                        BLAS.gemm(precision: precision, m: 257, n: 64, k: 257, a: p.storage.pointer + w * 257 * 257, lda: 257, b: base + 768, ldb: 1152, c: base, ldc: 1152)
                     }
                 }
             }
