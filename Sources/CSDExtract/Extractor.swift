@@ -23,6 +23,11 @@ public final class Extractor {
     }
 
     public func run() throws -> [SplitOutcome] {
+        // The output's lock (and a writable folder) first, before any slow work.
+        // One build at the end: the file at --out only changes once every split is complete.
+        let output = try FeatureCacheOutput(url: request.output,
+                                            options: .init(compression: request.compression, overwrite: request.overwrite))
+        defer { output.close() }
         let reference = try ModelReference(request.model)
         let dataset = try DatasetRegistry.open(request.dataset)
         for name in request.splits where !dataset.splitNames.contains(name) {
@@ -51,15 +56,11 @@ public final class Extractor {
             datasetFingerprint: dataset.fingerprint, toolVersion: ToolVersion.current, dtype: request.dtype,
             featureDim: dimension)
 
-        // One build at the end: the file at --out only changes once every split is complete.
-        let output = try FeatureCacheOutput(url: request.output, provenance: provenance,
-                                            options: .init(compression: request.compression, overwrite: request.overwrite))
-        defer { output.close() }
         var outcomes: [SplitOutcome] = []
         for name in request.splits {
             do {
                 outcomes.append(try extract(split: try dataset.split(name), model: model, preprocessing: preprocessing,
-                                            output: output))
+                                            provenance: provenance, output: output))
             } catch where !outcomes.isEmpty {
                 throw PartialExtraction(underlying: error, completeSplits: outcomes.map(\.split), failedSplit: name,
                                         output: request.output.path)
@@ -76,12 +77,12 @@ public final class Extractor {
 
     /// Journals the split's rows (the file is built by `output.finish()`).
     func extract(split: any DatasetSplit, model: any Backbone, preprocessing: Preprocessing,
-                 output: FeatureCacheOutput) throws -> SplitOutcome {
+                 provenance: CacheProvenance, output: FeatureCacheOutput) throws -> SplitOutcome {
         let rows = min(split.count, request.limit ?? split.count)
         let spec = FeatureSplitSpec(name: split.name, rows: rows, classNames: split.classNames,
                                     attributeNames: split.attributeNames)
         let range = request.shard.map { ShardPlan.range(shard: $0.index, of: $0.count, rows: rows) }
-        let writer = try output.writer(split: spec, rowRange: range)
+        let writer = try output.writer(provenance: provenance, split: spec, rowRange: range)
         let covered = range ?? 0..<rows
         if writer.isSplitComplete {
             logger.info("\(split.name): already complete in \(request.output.path) (\(covered.count) rows)")

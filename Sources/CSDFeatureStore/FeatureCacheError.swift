@@ -31,6 +31,8 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
     case shardTiling(split: String, reason: String)
     /// A system call failed.
     case io(path: String, operation: String, code: Int32)
+    /// The output's folder refuses new files (permissions, a read-only mount).
+    case unwritableFolder(path: String, code: Int32)
 
     public var description: String {
         switch self {
@@ -72,6 +74,9 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
             return "shards of split \"\(split)\" do not tile it: \(reason)"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .unwritableFolder(path, code):
+            return "\(path): the output folder is not writable (\(String(cString: strerror(code)))); the cache, its "
+                + "journals and its lock file are written there: choose another output or make the folder writable"
         }
     }
 }

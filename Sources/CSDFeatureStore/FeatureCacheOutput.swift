@@ -9,25 +9,28 @@ import Foundation
 /// journal has nothing left to write).
 public final class FeatureCacheOutput {
     public let url: URL
-    public let provenance: CacheProvenance
     public let options: FeatureCacheWriter.Options
     private var lock: OutputLock?
     private var writers: [FeatureCacheWriter] = []
 
-    /// Takes the output's lock (`busy` if another process holds it).
-    public init(url: URL, provenance: CacheProvenance, options: FeatureCacheWriter.Options = .init()) throws {
+    /// Takes the output's lock (`busy` if another process holds it), creating its folder if
+    /// needed: a folder that refuses files is `unwritableFolder` here, before any work starts.
+    public init(url: URL, options: FeatureCacheWriter.Options = .init()) throws {
         self.url = url
-        self.provenance = provenance
         self.options = options
         lock = try OutputLock(output: url)
     }
 
     /// The writer of `split` (or of the shard `rowRange` of it), checked and resumed as a
     /// `FeatureCacheWriter` is. Its rows reach the file through `finish()` here, not its own.
-    public func writer(split: FeatureSplitSpec, rowRange: Range<Int>? = nil) throws -> FeatureCacheWriter {
+    /// Every split of one output has the same provenance.
+    public func writer(provenance: CacheProvenance, split: FeatureSplitSpec, rowRange: Range<Int>? = nil) throws -> FeatureCacheWriter {
         guard let lock else { throw FeatureCacheError.invalidRequest(path: url.path, reason: "the output is finished or closed") }
         guard !writers.contains(where: { $0.split.name == split.name }) else {
             throw FeatureCacheError.invalidRequest(path: url.path, reason: "split \"\(split.name)\" is already being written")
+        }
+        if let other = writers.first, other.provenance != provenance {
+            throw FeatureCacheError.provenanceMismatch(path: url.path, differences: provenance.differences(from: other.provenance))
         }
         let writer = try FeatureCacheWriter(url: url, provenance: provenance, split: split, rowRange: rowRange,
                                             options: options, sharedLock: lock)
@@ -47,7 +50,7 @@ public final class FeatureCacheOutput {
         let pending = writers.filter { !$0.isSplitComplete }
         if let first = pending.first {
             let splits = try first.keptSplits(excluding: Set(pending.map(\.split.name))) + pending.map { try $0.journaledSplit() }
-            try CacheFileBuilder.write(url, provenance: provenance, splits: splits, compression: options.compression)
+            try CacheFileBuilder.write(url, provenance: first.provenance, splits: splits, compression: options.compression)
             for writer in pending { try writer.markWritten() }
         }
         close()

@@ -95,10 +95,12 @@ final class FeatureJournal {
 
     /// Starts a new, empty journal (the directory must not exist).
     static func create(at directory: URL, header: Header, layout: JournalRecordLayout) throws -> FeatureJournal {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-        } catch {
-            throw FeatureCacheError.io(path: directory.path, operation: "create journal directory", code: EEXIST)
+        if mkdir(directory.path, 0o777) != 0 {
+            let code = errno
+            if FileIO.isPermissionError(code) {
+                throw FeatureCacheError.unwritableFolder(path: directory.deletingLastPathComponent().path, code: code)
+            }
+            throw FeatureCacheError.io(path: directory.path, operation: "create journal directory", code: code)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -86,7 +86,6 @@ struct Run: ParsableCommand {
             if let shard { name = ShardPlan.shardFileName(for: name, shard: shard.index, of: shard.count) }
             output = URL(fileURLWithPath: "cache").appendingPathComponent(name)
         }
-        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         var request = ExtractionRequest(model: model, dataset: dataset,
                                         splits: split.split(separator: ",").map(String.init), output: output)
         request.imageSize = imageSize
