@@ -181,6 +181,9 @@ public final class FeatureCacheWriter {
         guard labels.count == b, features.count == b * dim else {
             throw FeatureCacheError.invalidBatch(path: url.path, reason: "\(b) indices, \(labels.count) labels and \(features.count) feature values (expected \(b) x \(dim))")
         }
+        guard indices.elementsEqual(nextRow..<(nextRow + b)) else {
+            throw FeatureCacheError.invalidBatch(path: url.path, reason: "indices must be the next source rows \(nextRow)..<\(nextRow + b) in order")
+        }
         guard committedRows + b <= rowRange.count else {
             throw FeatureCacheError.invalidBatch(path: url.path, reason: "\(b) rows after \(committedRows) exceed the \(rowRange.count) rows of \(Self.describe(rowRange))")
         }
