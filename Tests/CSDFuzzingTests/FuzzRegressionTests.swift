@@ -61,7 +61,7 @@ struct FuzzRegressionTests {
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         for name in seeds {
-            let path = "Tests/CSDFeatureStoreTests/Fixtures/journal/" + name
+            let path = "fuzz/seeds/journal/" + name
             #expect(try Data(contentsOf: copy.fileURL(path)) == Data(contentsOf: Self.repository.appendingPathComponent(path)),
                     "\(path) is stale: run .build/debug/csd-fuzz make-seeds")
         }

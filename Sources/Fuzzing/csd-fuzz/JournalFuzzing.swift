@@ -9,8 +9,8 @@ import Foundation
 enum JournalFuzzing {
     static let rows = 6, dim = 4
     static let input = "records.bin"
-    static let seeds = ["Tests/CSDFeatureStoreTests/Fixtures/journal/records.bin",
-                        "Tests/CSDFeatureStoreTests/Fixtures/journal/records-torn.bin"]
+    static let seeds = ["fuzz/seeds/journal/records.bin",
+                        "fuzz/seeds/journal/records-torn.bin"]
 
     static let provenance = CacheProvenance(modelID: "fuzz", weightsSHA256: "00", token: "cls", preprocessing: "{}",
                                             datasetID: "fuzz", datasetFingerprint: "fuzz", toolVersion: "fuzz",
