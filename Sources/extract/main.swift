@@ -123,7 +123,7 @@ struct Merge: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the splits, rows, dimension and provenance of a cache.")
+    static let configuration = CommandConfiguration(abstract: "Print the splits, rows, dimension, provenance and feature ranges of a cache (reading every feature, so a damaged chunk is an error).")
     @Argument(help: "A cache file.") var file: String
 
     func run() throws {
