@@ -111,7 +111,7 @@ let package = Package(
                           path: "Sources/Benchmarks/gemm-bench", swiftSettings: optimized),
         // Fuzz targets of the parsers of untrusted bytes: a replayer in a normal build, libFuzzer's
         // driver when tools/fuzz.sh builds it with -sanitize=fuzzer.
-        .executableTarget(name: "csd-fuzz", dependencies: ["CSDData", "CSDSafetensors", "CSDBackbones"],
+        .executableTarget(name: "csd-fuzz", dependencies: ["CSDData", "CSDSafetensors", "CSDBackbones", "CSDFeatureStore"],
                           path: "Sources/Fuzzing/csd-fuzz"),
 
         // Helpers shared by the test targets (temporary folders).
@@ -146,6 +146,8 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDFeatureStoreTests", dependencies: ["CSDFeatureStore", "CSDHDF5", "CSDTensor", "CSDSystem", "CSDTestSupport"]),
+        // Replays the fuzz targets' seeds and kept crashing inputs through the csd-fuzz binary.
+        .testTarget(name: "CSDFuzzingTests", dependencies: ["csd-fuzz", "CSDTestSupport"]),
     ],
     // Numerical kernels share raw buffers across threads by design; Swift 5 mode keeps the
     // strict-concurrency checker from rejecting every parallel loop over them.

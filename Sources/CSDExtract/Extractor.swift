@@ -23,6 +23,11 @@ public final class Extractor {
     }
 
     public func run() throws -> [SplitOutcome] {
+        // The output's lock (and a writable folder) first, before any slow work.
+        // One build at the end: the file at --out only changes once every split is complete.
+        let output = try FeatureCacheOutput(url: request.output,
+                                            options: .init(compression: request.compression, overwrite: request.overwrite))
+        defer { output.close() }
         let reference = try ModelReference(request.model)
         let dataset = try DatasetRegistry.open(request.dataset)
         for name in request.splits where !dataset.splitNames.contains(name) {
@@ -56,27 +61,32 @@ public final class Extractor {
         for name in request.splits {
             do {
                 outcomes.append(try extract(split: try dataset.split(name), model: model, preprocessing: preprocessing,
-                                            provenance: provenance))
+                                            provenance: provenance, output: output))
             } catch where !outcomes.isEmpty {
                 throw PartialExtraction(underlying: error, completeSplits: outcomes.map(\.split), failedSplit: name,
                                         output: request.output.path)
             }
         }
+        let journaled = output.journaledSplits
+        do {
+            try output.finish()
+        } catch where !journaled.isEmpty {
+            throw PartialExtraction(underlying: error, completeSplits: journaled, failedSplit: nil, output: request.output.path)
+        }
         return outcomes
     }
 
+    /// Journals the split's rows (the file is built by `output.finish()`).
     func extract(split: any DatasetSplit, model: any Backbone, preprocessing: Preprocessing,
-                 provenance: CacheProvenance) throws -> SplitOutcome {
+                 provenance: CacheProvenance, output: FeatureCacheOutput) throws -> SplitOutcome {
         let rows = min(split.count, request.limit ?? split.count)
         let spec = FeatureSplitSpec(name: split.name, rows: rows, classNames: split.classNames,
                                     attributeNames: split.attributeNames)
         let range = request.shard.map { ShardPlan.range(shard: $0.index, of: $0.count, rows: rows) }
-        let writer = try FeatureCacheWriter(url: request.output, provenance: provenance, split: spec, rowRange: range,
-                                            options: .init(compression: request.compression, overwrite: request.overwrite))
+        let writer = try output.writer(provenance: provenance, split: spec, rowRange: range)
         let covered = range ?? 0..<rows
         if writer.isSplitComplete {
             logger.info("\(split.name): already complete in \(request.output.path) (\(covered.count) rows)")
-            try writer.finish()
             return SplitOutcome(split: split.name, status: .alreadyComplete, rows: covered.count, newRows: 0, seconds: 0)
         }
         let todo = writer.remainingRows
@@ -84,6 +94,10 @@ public final class Extractor {
         if resumed { logger.info("\(split.name): resuming at row \(todo.lowerBound) (\(writer.committedRows) rows committed)") }
         let progress = makeProgress(split.name, covered.count, writer.committedRows)
         let started = Date()
+        if todo.isEmpty {
+            progress.finish()
+            return SplitOutcome(split: split.name, status: .resumed, rows: covered.count, newRows: 0, seconds: 0)
+        }
         let prefetcher = BatchPrefetcher(reader: try split.reader(range: todo), preprocessing: preprocessing,
                                          batchSize: request.batchSize, attributeNames: split.attributeNames)
         do {
@@ -99,7 +113,6 @@ public final class Extractor {
             throw error
         }
         progress.finish()
-        try writer.finish()
         let seconds = Date().timeIntervalSince(started)
         return SplitOutcome(split: split.name, status: resumed ? .resumed : .extracted, rows: covered.count,
                             newRows: todo.count, seconds: seconds)

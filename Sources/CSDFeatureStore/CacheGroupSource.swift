@@ -16,16 +16,25 @@ final class CacheGroupSource: SplitRowSource {
     var info: FeatureSplitInfo { opened.info }
     var rowCount: Int { opened.info.committedRows }
 
+    /// A failed chunk checksum is reported as `corrupt`, naming this file's data set and rows.
     func read(_ rows: Range<Int>, into block: RowBlock) throws {
         let base = block.count, n = rows.count
-        try opened.index.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.indices[base..<(base + n)]))
-        try opened.labels.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.labels[base..<(base + n)]))
+        if let index = opened.index {
+            try reader.reading(index, rows) {
+                try index.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.indices[base..<(base + n)]))
+            }
+        } else {
+            for i in 0..<n { block.indices[base + i] = Int64(rows.lowerBound + i) }
+        }
+        try reader.reading(opened.labels, rows) {
+            try opened.labels.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.labels[base..<(base + n)]))
+        }
         let target = block.featureBytes(base, n)
         switch (opened.features.elementType, block.dtype) {
         case (.float32, .f32):
-            try opened.features.readRows(rows, into: target, as: .float32)
+            try reader.reading(opened.features, rows) { try opened.features.readRows(rows, into: target, as: .float32) }
         case (.float16, .f16):
-            try opened.features.readRows(rows, into: target, as: .float16)
+            try reader.reading(opened.features, rows) { try opened.features.readRows(rows, into: target, as: .float16) }
         default:
             // Cannot happen: sources and output share provenance, hence dtype.
             throw FeatureCacheError.malformed(path: reader.url.path, reason: "features are \(opened.features.elementType), the output is \(block.dtype)")
@@ -34,7 +43,9 @@ final class CacheGroupSource: SplitRowSource {
             guard let dataset = attributes[name] else {
                 throw FeatureCacheError.malformed(path: reader.url.path, reason: "split \"\(opened.info.name)\" has no attribute \(name)")
             }
-            try dataset.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.attributes[a][base..<(base + n)]))
+            try reader.reading(dataset, rows) {
+                try dataset.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: block.attributes[a][base..<(base + n)]))
+            }
         }
         block.commit(n)
     }

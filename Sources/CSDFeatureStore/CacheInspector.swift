@@ -8,7 +8,9 @@ public enum CacheInspector {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         var lines = [
             "feature cache \(url.path) (\(formatBytes(size)))",
-            "  schema_version \(p.schemaVersion), dtype \(p.dtype.rawValue), feature_dim \(p.featureDim), token \(p.token)",
+            reader.hasProvenance
+                ? "  schema_version \(p.schemaVersion), dtype \(p.dtype.rawValue), feature_dim \(p.featureDim), token \(p.token)"
+                : "  minimal schema (no schema_version: provenance unknown), feature_dim \(p.featureDim), token \(p.token)",
             "  model \(p.modelID), weights sha256 \(p.weightsSHA256)",
             "  dataset \(p.datasetID), fingerprint \(p.datasetFingerprint)",
             "  tool \(p.toolVersion)",
@@ -22,9 +24,15 @@ public enum CacheInspector {
             var line = "    \(name.padding(toLength: width, withPad: " ", startingAt: 0))  rows \(info.spec.rows), committed \(info.committedRows)"
             if let range = info.rowRange { line += ", shard rows \(range.lowerBound)..<\(range.upperBound)" }
             line += info.isComplete ? "" : " (INCOMPLETE)"
-            line += ", \(info.spec.classNames.count) classes"
+            if info.isComplete {
+                line += ", \(try reader.classNames(name).count) classes"
+            } else {
+                line += ", \(info.spec.classNames.count) classes"
+            }
             if !info.spec.attributeNames.isEmpty { line += ", attributes \(info.spec.attributeNames.joined(separator: ", "))" }
             lines.append(line)
+            // Every feature is read, so a damaged chunk fails its checksum here too.
+            if info.isComplete && info.committedRows > 0 { lines.append("    " + String(repeating: " ", count: width) + "  " + (try featureRange(reader, name))) }
         }
         let journals = pendingJournals(for: url)
         if !journals.isEmpty {
@@ -32,6 +40,17 @@ public enum CacheInspector {
             lines += journals.map { "    \($0)" }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `features in [min, max]` over the whole split.
+    static func featureRange(_ reader: FeatureCacheReader, _ split: String) throws -> String {
+        var low = Float.infinity, high = -Float.infinity, finite = true
+        try reader.forEachFeatureBlock(split) { _, values in
+            for v in values {
+                if v.isFinite { low = min(low, v); high = max(high, v) } else { finite = false }
+            }
+        }
+        return "features in [\(low), \(high)]" + (finite ? "" : ", some not finite")
     }
 
     /// One line per `<out>.<split>.journal` directory next to `url`.

@@ -29,6 +29,10 @@
 /// extendible along N, uncompressed unless gzip was requested. No object timestamps are
 /// stored, so equal content gives equal bytes.
 ///
+/// The minimal schema, for features from other tools (README, "extract: the feature cache"): a
+/// file without `schema_version` whose groups hold `features` [N, D] (any float type) and
+/// `labels` [N] (any integer type) is read with unknown provenance (`FeatureCacheReader`).
+///
 /// The file is never modified in place: writers journal rows next to it
 /// (`FeatureJournal`) and replace it whole, by rename, when a split is complete.
 enum CacheSchema {

@@ -13,7 +13,7 @@ public enum CacheVerifier {
         var checksummed = true
         for split in reader.splitNames {
             let opened = try reader.readableSplit(split)
-            let classes = opened.info.spec.classNames.count
+            let classes = try reader.classNames(split).count
             let labels = try reader.labels(split)
             if classes > 0, let row = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
                 throw FeatureCacheError.malformed(path: url.path, reason: "\(split)/labels row \(row) is \(labels[row]), "
@@ -27,13 +27,14 @@ public enum CacheVerifier {
                     throw FeatureCacheError.malformed(path: url.path, reason: "\(split)/attributes/\(name) row \(row) is \(values[row])")
                 }
             }
-            let datasets = [opened.features, opened.labels, opened.index] + (try reader.attributeDatasets(opened)).map(\.1)
+            let datasets = [opened.features, opened.labels] + [opened.index].compactMap { $0 } + (try reader.attributeDatasets(opened)).map(\.1)
             // Empty data sets have no chunks, hence no checksum filter.
             for dataset in datasets where try dataset.rowCount > 0 && !(dataset.hasChecksum) { checksummed = false }
             splits.append("\(split) \(labels.count) rows")
         }
         let checks = checksummed ? "every chunk's Fletcher32 checksum verified"
-            : "read in full (some data sets carry no checksum: written before checksums were added)"
+            : reader.hasProvenance ? "read in full (some data sets carry no checksum: written before checksums were added)"
+            : "read in full (a minimal cache: no checksums to verify)"
         return "\(url.path): OK: \(splits.joined(separator: ", ")); \(checks); features finite, labels and indices in range"
     }
 }

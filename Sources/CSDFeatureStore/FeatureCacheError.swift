@@ -18,6 +18,9 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
     /// Fewer rows committed than the split has (an interrupted or shard file).
     case incompleteSplit(path: String, split: String, committedRows: Int, rows: Int, rowRange: Range<Int>?)
     case nonFinite(path: String, split: String, row: Int, column: Int, value: Float)
+    /// Stored bytes that fail their checksum (bit rot, or an edit): the data set (e.g.
+    /// `train/features`) and the rows whose read hit them.
+    case corrupt(path: String, dataset: String, rows: Range<Int>)
     /// A batch handed to the writer does not fit the split (sizes, attributes, too many rows).
     case invalidBatch(path: String, reason: String)
     /// Arguments that cannot describe a cache (bad split name, row range, dimension...).
@@ -28,6 +31,8 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
     case shardTiling(split: String, reason: String)
     /// A system call failed.
     case io(path: String, operation: String, code: Int32)
+    /// The output's folder refuses new files (permissions, a read-only mount).
+    case unwritableFolder(path: String, code: Int32)
 
     public var description: String {
         switch self {
@@ -56,6 +61,9 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
             return "\(path): split \"\(split)\" is incomplete: \(committed) of \(rows) rows committed"
         case let .nonFinite(path, split, row, column, value):
             return "\(path): split \"\(split)\" has a non-finite feature \(value) at row \(row), column \(column)"
+        case let .corrupt(path, dataset, rows):
+            return "\(path): \(dataset) rows \(rows.lowerBound)..<\(rows.upperBound): corrupt data: a chunk fails its "
+                + "Fletcher32 checksum (the file changed after it was written; extract it again)"
         case let .invalidBatch(path, reason):
             return "\(path): invalid batch: \(reason)"
         case let .invalidRequest(path, reason):
@@ -66,6 +74,9 @@ public enum FeatureCacheError: Error, CustomStringConvertible, Equatable, Sendab
             return "shards of split \"\(split)\" do not tile it: \(reason)"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .unwritableFolder(path, code):
+            return "\(path): the output folder is not writable (\(String(cString: strerror(code)))); the cache, its "
+                + "journals and its lock file are written there: choose another output or make the folder writable"
         }
     }
 }

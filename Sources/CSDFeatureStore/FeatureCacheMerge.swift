@@ -24,6 +24,10 @@ public enum FeatureCacheMerge {
             throw FeatureCacheError.invalidRequest(path: output.path, reason: "the output exists; pass --overwrite to replace it")
         }
         let readers = try shards.map { try FeatureCacheReader(url: $0, allowShards: true) }
+        if let minimal = readers.first(where: { !$0.hasProvenance }) {
+            throw FeatureCacheError.invalidRequest(path: minimal.url.path, reason: "no provenance (a cache of the minimal "
+                                                   + "schema, not written by extract); only shards of `extract --shard` are merged")
+        }
         let provenance = readers[0].provenance
         for reader in readers.dropFirst() {
             let differences = reader.provenance.differences(from: provenance)

@@ -21,6 +21,7 @@ import Foundation
 ///   `overwrite`: it holds exactly what this request writes.
 ///
 /// One writer per output at a time: `<out>.lock` is held (flock) until `finish()`/`close()`.
+/// Several splits written together share one lock and one final build (`FeatureCacheOutput`).
 public final class FeatureCacheWriter {
     public struct Options: Sendable {
         /// Compression of the final file's datasets (default none: gzip costs ~20x in time for
@@ -65,14 +66,22 @@ public final class FeatureCacheWriter {
 
     private var journal: FeatureJournal?
     private var lock: OutputLock?
+    /// False when the lock belongs to a `FeatureCacheOutput`, which releases it.
+    private let ownsLock: Bool
     /// The existing output has other provenance and `overwrite` was given: do not keep its splits.
     private let replaceExisting: Bool
     private let layout: JournalRecordLayout
     private var staging: [UInt8] = []
 
     /// Opens the writer of `split` (or of the shard `rowRange` of it) for the cache at `url`.
-    public init(url: URL, provenance: CacheProvenance, split: FeatureSplitSpec, rowRange: Range<Int>? = nil,
-                options: Options = Options()) throws {
+    public convenience init(url: URL, provenance: CacheProvenance, split: FeatureSplitSpec, rowRange: Range<Int>? = nil,
+                            options: Options = Options()) throws {
+        try self.init(url: url, provenance: provenance, split: split, rowRange: rowRange, options: options, sharedLock: nil)
+    }
+
+    /// `sharedLock`: the output's lock, already held by a `FeatureCacheOutput`.
+    init(url: URL, provenance: CacheProvenance, split: FeatureSplitSpec, rowRange: Range<Int>?,
+         options: Options, sharedLock: OutputLock?) throws {
         self.url = url
         self.provenance = provenance
         self.split = split
@@ -82,8 +91,9 @@ public final class FeatureCacheWriter {
         self.layout = JournalRecordLayout(featureDim: provenance.featureDim, attributeCount: split.attributeNames.count)
         try Self.validate(url: url, provenance: provenance, split: split, rowRange: self.rowRange)
 
-        let lock = try OutputLock(output: url)
+        let lock = try sharedLock ?? OutputLock(output: url)
         self.lock = lock
+        self.ownsLock = sharedLock == nil
         AtomicFile.removeStaleTemporaries(for: url)
 
         // The existing output file, if any.
@@ -130,8 +140,7 @@ public final class FeatureCacheWriter {
             try FeatureJournal.remove(at: directory)
             self.committedRows = self.rowRange.count
             self.discardedJournalBytes = 0
-            lock.release()  // nothing to write: do not keep other writers out
-            self.lock = nil
+            close()  // nothing to write: do not keep other writers out
             return
         }
         switch FeatureJournal.existing(at: directory) {
@@ -171,6 +180,9 @@ public final class FeatureCacheWriter {
         let b = indices.count, dim = provenance.featureDim
         guard labels.count == b, features.count == b * dim else {
             throw FeatureCacheError.invalidBatch(path: url.path, reason: "\(b) indices, \(labels.count) labels and \(features.count) feature values (expected \(b) x \(dim))")
+        }
+        guard indices.elementsEqual(nextRow..<(nextRow + b)) else {
+            throw FeatureCacheError.invalidBatch(path: url.path, reason: "indices must be the next source rows \(nextRow)..<\(nextRow + b) in order")
         }
         guard committedRows + b <= rowRange.count else {
             throw FeatureCacheError.invalidBatch(path: url.path, reason: "\(b) rows after \(committedRows) exceed the \(rowRange.count) rows of \(Self.describe(rowRange))")
@@ -226,6 +238,24 @@ public final class FeatureCacheWriter {
             close()
             return
         }
+        let splits = try keptSplits(excluding: [split.name]) + [journaledSplit()]
+        try CacheFileBuilder.write(url, provenance: provenance, splits: splits, compression: options.compression)
+        try markWritten()
+    }
+
+    /// The splits of the existing output that a rebuild keeps: all but `excluded`, none when the
+    /// file is being replaced.
+    func keptSplits(excluding excluded: Set<String>) throws -> [CacheFileBuilder.Split] {
+        guard !replaceExisting && FileIO.exists(url) else { return [] }
+        let existing = try FeatureCacheReader(url: url, allowShards: true)
+        return try existing.splitNames.filter { !excluded.contains($0) }.map { name in
+            let source = try CacheGroupSource(reader: existing, split: name)
+            return .init(spec: source.info.spec, rowRange: source.info.rowRange, source: source)
+        }
+    }
+
+    /// The journal as a split of the file to build, once every row is journaled and durable.
+    func journaledSplit() throws -> CacheFileBuilder.Split {
         guard let journal else {
             throw FeatureCacheError.invalidRequest(path: url.path, reason: "the writer is closed")
         }
@@ -234,31 +264,27 @@ public final class FeatureCacheWriter {
                                                     rows: split.rows, rowRange: isShard ? rowRange : nil)
         }
         try journal.sync()
-        var splits: [CacheFileBuilder.Split] = []
-        if !replaceExisting && FileIO.exists(url) {
-            let existing = try FeatureCacheReader(url: url, allowShards: true)
-            for name in existing.splitNames where name != split.name {
-                let source = try CacheGroupSource(reader: existing, split: name)
-                splits.append(.init(spec: source.info.spec, rowRange: source.info.rowRange, source: source))
-            }
-        }
         let spec = FeatureSplitSpec(name: split.name, rows: split.rows, classNames: split.classNames,
                                     attributeNames: split.attributeNames.sorted())
-        splits.append(.init(spec: spec, rowRange: isShard ? rowRange : nil,
-                            source: JournalSource(journal: journal, outputAttributeNames: spec.attributeNames)))
-        try CacheFileBuilder.write(url, provenance: provenance, splits: splits, compression: options.compression)
+        return .init(spec: spec, rowRange: isShard ? rowRange : nil,
+                     source: JournalSource(journal: journal, outputAttributeNames: spec.attributeNames))
+    }
+
+    /// After the file holding the journal's rows was renamed over the output.
+    func markWritten() throws {
         // From here the rows are in the file; a crash before the journal is gone leaves a stale
         // journal that the next writer removes (the split reads as complete).
-        try journal.remove()
-        self.journal = nil
+        try journal?.remove()
+        journal = nil
         isSplitComplete = true
         close()
     }
 
-    /// Releases the lock without finishing; the journal stays for a later writer to resume.
+    /// Releases the lock (if this writer holds its own) without finishing; the journal stays
+    /// for a later writer to resume.
     public func close() {
         journal = nil
-        lock?.release()
+        if ownsLock { lock?.release() }
         lock = nil
     }
 

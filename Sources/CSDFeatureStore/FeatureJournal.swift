@@ -95,10 +95,12 @@ final class FeatureJournal {
 
     /// Starts a new, empty journal (the directory must not exist).
     static func create(at directory: URL, header: Header, layout: JournalRecordLayout) throws -> FeatureJournal {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-        } catch {
-            throw FeatureCacheError.io(path: directory.path, operation: "create journal directory", code: EEXIST)
+        if mkdir(directory.path, 0o777) != 0 {
+            let code = errno
+            if FileIO.isPermissionError(code) {
+                throw FeatureCacheError.unwritableFolder(path: directory.deletingLastPathComponent().path, code: code)
+            }
+            throw FeatureCacheError.io(path: directory.path, operation: "create journal directory", code: code)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -144,7 +146,7 @@ final class FeatureJournal {
             try FileIO.read(fd, into: block, at: valid * recordBytes, path: recordsPath)
             for r in 0..<n {
                 let record = UnsafeRawBufferPointer(rebasing: block[(r * recordBytes)..<((r + 1) * recordBytes)])
-                if !layout.isValid(record) { break scan }
+                if !accepts(record, at: valid) { break scan }
                 valid += 1
             }
         }
@@ -158,6 +160,19 @@ final class FeatureJournal {
             try FileIO.truncate(fd, to: valid * recordBytes, path: recordsPath)
             try FileIO.sync(fd, path: recordsPath)
         }
+    }
+
+    /// Whether `record` can be the journal's record at `position`: its CRC matches, it holds
+    /// source row `rowRange.lowerBound + position` (a writer appends rows in order), and its
+    /// label is one of the split's classes. A record with a matching CRC that fails the rest was
+    /// not written by this request (a hostile or foreign file); it counts as corrupt, so a
+    /// duplicated or reordered record can never put a row twice into the cache.
+    func accepts(_ record: UnsafeRawBufferPointer, at position: Int) -> Bool {
+        guard layout.isValid(record) else { return false }
+        let index = Int64(littleEndian: record.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+        let label = Int64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+        let classes = header.split.classNames.count
+        return index == Int64(header.rowRange.lowerBound + position) && label >= 0 && (classes == 0 || label < Int64(classes))
     }
 
     /// Appends `count` encoded records with one write, then (if `durable`) one fdatasync.
@@ -179,8 +194,8 @@ final class FeatureJournal {
         try FileIO.read(fd, into: buffer, at: rows.lowerBound * recordBytes, path: recordsPath)
         for r in 0..<rows.count {
             let record = UnsafeRawBufferPointer(rebasing: buffer[(r * recordBytes)..<((r + 1) * recordBytes)])
-            if !layout.isValid(record) {
-                throw FeatureCacheError.io(path: recordsPath, operation: "read journal record \(rows.lowerBound + r) (CRC mismatch)", code: EIO)
+            if !accepts(record, at: rows.lowerBound + r) {
+                throw FeatureCacheError.io(path: recordsPath, operation: "read journal record \(rows.lowerBound + r) (its CRC, row or label does not match)", code: EIO)
             }
         }
     }

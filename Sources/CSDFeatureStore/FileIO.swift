@@ -66,4 +66,29 @@ enum FileIO {
     }
 
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+
+    /// Creates `url` and its missing parents (mkdir -p), naming the folder that refuses it.
+    static func makeDirectories(_ url: URL) throws {
+        let path = url.standardizedFileURL.path
+        guard !exists(url), path != "/" else { return }
+        let parent = url.standardizedFileURL.deletingLastPathComponent()
+        try makeDirectories(parent)
+        if mkdir(path, 0o777) != 0 && errno != EEXIST {
+            let code = errno
+            if isPermissionError(code) { throw FeatureCacheError.unwritableFolder(path: parent.path, code: code) }
+            throw FeatureCacheError.io(path: path, operation: "create directory", code: code)
+        }
+    }
+
+    /// Runs `body`, which creates a file or folder in `folder`; a permission or read-only file
+    /// system error becomes `unwritableFolder` naming the folder.
+    static func creatingIn<R>(_ folder: URL, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let FeatureCacheError.io(_, _, code) where isPermissionError(code) {
+            throw FeatureCacheError.unwritableFolder(path: folder.path, code: code)
+        }
+    }
+
+    static func isPermissionError(_ code: Int32) -> Bool { code == EACCES || code == EPERM || code == EROFS }
 }

@@ -12,19 +12,15 @@ final class OutputLock {
     let url: URL
     private var fd: Int32
 
-    /// Also creates the output's directory if needed (e.g. `cache/` on a first run).
+    /// Also creates the output's directory if needed (e.g. `cache/` on a first run). A folder
+    /// that refuses new files is `unwritableFolder`, before any work starts.
     init(output: URL) throws {
-        url = URL(fileURLWithPath: output.path + ".lock")
+        let path = output.path + ".lock"
+        url = URL(fileURLWithPath: path)
         let directory = output.deletingLastPathComponent()
-        if !FileIO.exists(directory) {
-            do {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            } catch {
-                throw FeatureCacheError.io(path: directory.path, operation: "create directory", code: EACCES)
-            }
-        }
+        try FileIO.makeDirectories(directory)
         while true {
-            let fd = try FileIO.open(url.path, O_RDWR | O_CREAT)
+            let fd = try FileIO.creatingIn(directory) { try FileIO.open(path, O_RDWR | O_CREAT) }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
                 if code == ENOSYS || code == EOPNOTSUPP || code == ENOLCK {

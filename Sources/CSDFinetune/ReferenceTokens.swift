@@ -15,6 +15,11 @@ final class ReferenceTokens {
     init(path: String, dataset: any Dataset, split: String, rows: Int, weights: String, dimension: Int) throws {
         let reader = try FeatureCacheReader(url: URL(fileURLWithPath: path))
         let p = reader.provenance
+        guard reader.hasProvenance else {
+            throw OptionError("\(path): the cache records no provenance (no schema_version: a minimal cache, e.g. written "
+                              + "with h5py), so nothing shows its tokens come from this data set and these weights; "
+                              + "--cache needs a cache written by extract from the model being fine-tuned")
+        }
         guard p.datasetFingerprint == dataset.fingerprint else {
             throw OptionError("\(path): the cache was extracted from other data (\(p.datasetID), fingerprint \(p.datasetFingerprint)) than \(dataset.id) (\(dataset.fingerprint))")
         }

@@ -260,6 +260,12 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         try HDF5Call.status(path, operation) { H5Pset_obj_track_times(dcpl, false) }
         var chunkRows = options.resolvedChunkRows(rowBytes: rowBytes, rows: rows)
         if !options.extendible { chunkRows = min(chunkRows, rows) }
+        if !options.chunked {
+            guard !options.extendible, options.compression == .none, !options.checksum else {
+                throw HDF5Error(path: path, operation: operation, message: "a contiguous dataset is fixed-size and has no filters")
+            }
+            chunkRows = 0
+        }
         if chunkRows > 1, chunkRows * rowBytes > HDF5DatasetOptions.maximumChunkBytes {
             throw HDF5Error(path: path, operation: operation,
                             message: "a chunk of \(chunkRows) rows is \(chunkRows * rowBytes) bytes, over the "

@@ -18,14 +18,21 @@ public struct HDF5DatasetOptions: Equatable, Sendable {
     /// A Fletcher32 checksum per chunk (HDF5's own filter): a read of a chunk whose bytes changed
     /// fails instead of returning them. Needs a chunked dataset (any with rows).
     public var checksum: Bool
+    /// False: one contiguous block, as h5py writes by default (fixed size, so not extendible,
+    /// and without filters).
+    public var chunked: Bool
 
     public init(chunkRows: Int? = nil, compression: HDF5Compression = .none, extendible: Bool = true,
-                checksum: Bool = false) {
+                checksum: Bool = false, chunked: Bool = true) {
         self.chunkRows = chunkRows
         self.compression = compression
         self.extendible = extendible
         self.checksum = checksum
+        self.chunked = chunked
     }
+
+    /// A contiguous, fixed-size dataset without filters.
+    public static let contiguous = HDF5DatasetOptions(extendible: false, chunked: false)
 
     /// Chunks above HDF5's default 1 MiB chunk cache made writes ~3x and batched reads ~5x
     /// slower (docs/PERFORMANCE.md); half of it leaves room for a second chunk.

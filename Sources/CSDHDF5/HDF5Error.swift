@@ -16,6 +16,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "\(path): \(operation) failed: \(message)" }
+
+    /// A read that failed because a chunk's Fletcher32 checksum did not match its bytes.
+    public var isChecksumFailure: Bool { message.lowercased().contains("fletcher32") }
 }
 
 /// Runs HDF5 calls with the automatic error printing off and turns failures into `HDF5Error`.

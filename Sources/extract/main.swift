@@ -89,7 +89,6 @@ struct Run: ParsableCommand {
             if let shard { name = ShardPlan.shardFileName(for: name, shard: shard.index, of: shard.count) }
             output = URL(fileURLWithPath: "cache").appendingPathComponent(name)
         }
-        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         var request = ExtractionRequest(model: model, dataset: dataset,
                                         splits: split.split(separator: ",").map(String.init), output: output)
         request.imageSize = imageSize
@@ -129,7 +128,7 @@ struct Merge: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the splits, rows, dimension and provenance of a cache.")
+    static let configuration = CommandConfiguration(abstract: "Print the splits, rows, dimension, provenance and feature ranges of a cache (reading every feature, so a damaged chunk is an error).")
     @Argument(help: "A cache file.") var file: String
 
     func run() throws {

@@ -64,21 +64,45 @@ struct ExtractTests {
         #expect(try Data(contentsOf: out) == before)
     }
 
-    @Test func aFailureInALaterSplitSaysWhatTheOutputAlreadyHolds() throws {
+    /// The file at --out only appears once every requested split is complete: a failure in the
+    /// test split leaves no train-only cache, and the train rows wait in their journal for a
+    /// rerun (here of the train split alone, since repairing the image changes the data set's
+    /// fingerprint; then --overwrite starts over, and the message says so).
+    @Test func aFailureInALaterSplitLeavesNoHalfCacheAndTheRerunContinues() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let images = dir.appendingPathComponent("images")
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("CSDDataTests/Fixtures/folder")
         try FileManager.default.copyItem(at: fixtures, to: images)
-        try Data("not a png".utf8).write(to: images.appendingPathComponent("test/dog/z_gray1.png"))
+        let broken = images.appendingPathComponent("test/dog/z_gray1.png")
+        let good = try Data(contentsOf: broken)
+        try Data("not a png".utf8).write(to: broken)
         let out = dir.appendingPathComponent("cache.h5")
         let request = ExtractionRequest(model: Self.model, dataset: "folder:" + images.path, splits: ["train", "test"], output: out)
         let error = #expect(throws: PartialExtraction.self) { try Extractor(request: request, logger: Logger(label: "test")).run() }
         #expect(error?.description.contains("z_gray1.png") == true, "\(error.map { "\($0)" } ?? "")")
-        #expect(error?.description.contains("already holds the complete \"train\" split") == true)
+        #expect(error?.description.contains("\(out.path) is unchanged; the complete \"train\" split is kept") == true)
+        #expect(!FileManager.default.fileExists(atPath: out.path), "a failed split left a cache at --out")
+        #expect(FileManager.default.fileExists(atPath: out.path + ".train.journal/records.bin"))
+
+        #expect(error?.description.contains("--overwrite") == true)
+
+        // The journaled split is not extracted again.
+        var trainOnly = request
+        trainOnly.splits = ["train"]
+        let outcomes = try Extractor(request: trainOnly, logger: Logger(label: "test")).run()
+        #expect(outcomes.map(\.status) == [.resumed] && outcomes.map(\.newRows) == [0])
         let trainImages = try DatasetRegistry.open("folder:" + images.path).split("train").count
         #expect(try FeatureCacheReader(url: out).rows("train") == trainImages)
+        #expect(!FileManager.default.fileExists(atPath: out.path + ".train.journal"))
+
+        try good.write(to: broken)
+        var repaired = request
+        repaired.overwrite = true
+        _ = try Extractor(request: repaired, logger: Logger(label: "test")).run()
+        #expect(try FeatureCacheReader(url: out).splitNames == ["test", "train"])
+        #expect(!FileManager.default.fileExists(atPath: out.path + ".test.journal"))
     }
 
     /// A write that fails while the final file is built (here a file-size limit: EFBIG, as ENOSPC
@@ -107,13 +131,16 @@ struct ExtractTests {
         #expect(try run(reference, fileSizeLimitKB: nil).status == 0)
         let size = try FileManager.default.attributesOfItem(atPath: reference.path)[.size] as! Int
 
-        // Room for each split's journal and the train-only file, not for the final file.
+        // Room for each split's journal, not for the final file.
         let out = dir.appendingPathComponent("limited.h5")
         let failed = try run(out, fileSizeLimitKB: size * 3 / 4 / 1024)
         #expect(failed.status == 1, "exit \(failed.status): \(failed.stderr)")
-        #expect(failed.stderr.contains("File too large") && failed.stderr.contains("already holds the complete \"train\" split"),
-                "\(failed.stderr)")
+        #expect(failed.stderr.contains("File too large")
+                && failed.stderr.contains("the complete \"train\", \"test\" splits are kept in their journals"), "\(failed.stderr)")
         #expect(!failed.stderr.contains("crashed"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         #expect(try run(out, fileSizeLimitKB: nil).status == 0)
         #expect(try Data(contentsOf: out) == Data(contentsOf: reference))
     }

@@ -71,6 +71,35 @@ import Testing
         #expect(try reader.features("train", rows: 45..<46).scalars[3] == CacheFixtures.feature(45, 3))
     }
 
+    /// Records whose CRC matches but that cannot be the journal's next row (a duplicated record,
+    /// as a hostile or spliced journal holds): the valid prefix ends there, so no row reaches the
+    /// cache twice or out of order.
+    @Test func aDuplicatedRecordEndsTheValidPrefix() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("dup.h5")
+        let split = CacheFixtures.split(rows: 20)
+        var writer: FeatureCacheWriter? = try FeatureCacheWriter(url: url, provenance: provenance, split: split)
+        try CacheFixtures.append(writer!, rows: 0..<10)
+        let journal = records(writer!)
+        writer = nil
+        let data = try Data(contentsOf: journal), recordBytes = data.count / 10
+        let record = { (r: Int) in data[(r * recordBytes)..<((r + 1) * recordBytes)] }
+        try (data.prefix(6 * recordBytes) + record(5) + record(6) + record(7)).write(to: journal)
+
+        let resumed = try FeatureCacheWriter(url: url, provenance: provenance, split: split)
+        #expect(resumed.committedRows == 6 && resumed.discardedJournalBytes == 3 * recordBytes)
+        let one = [Float](repeating: 1, count: 16)
+        let error = #expect(throws: FeatureCacheError.self) {
+            try one.withUnsafeBufferPointer {
+                try resumed.append(indices: [7], labels: [0], features: $0, attributes: ["width": [1], "angle": [1]])
+            }
+        }
+        #expect(error?.description.contains("indices must be the next source rows 6..<7 in order") == true)
+        try CacheFixtures.append(resumed, rows: resumed.remainingRows)
+        try resumed.finish()
+        #expect(try FeatureCacheReader(url: url).indices("train") == Array(0..<20))
+    }
+
     @Test func anExistingCompleteFileIsUntouchedWhileALaterSplitIsWrittenAndKilled() throws {
         let dir = TemporaryFolder()
         let url = dir.fileURL("keep.h5")

@@ -13,7 +13,8 @@ import Testing
             _ = try file.createDataset("images", type: .uint8, shape: [2, 4])
         }
         let error = #expect(throws: FeatureCacheError.self) { try FeatureCacheReader(url: url) }
-        #expect(error == .notACache(path: url.path, reason: "no schema_version attribute"))
+        #expect(error == .notACache(path: url.path, reason: "no schema_version attribute, and no <split>/features data set "
+                                    + "(the minimal schema: train/features, train/labels, test/features, test/labels)"))
         #expect(throws: FeatureCacheError.self) { try CacheInspector.describe(url) }
     }
 
@@ -102,18 +103,32 @@ import Testing
         #expect(try CacheVerifier.verify(url) == "\(url.path): OK: train 20 rows; every chunk's Fletcher32 checksum "
                 + "verified; features finite, labels and indices in range")
         // The bytes of one stored feature (row 5, column 3), found in the file and altered by one bit.
-        var bytes = [UInt8](try Data(contentsOf: url))
-        let value = withUnsafeBytes(of: CacheFixtures.feature(5, 3).bitPattern.littleEndian) { [UInt8]($0) }
-        let offsets = (0...(bytes.count - 4)).filter { Array(bytes[$0..<($0 + 4)]) == value }
-        try #require(offsets.count == 1, "the feature's bytes occur \(offsets.count) times")
-        bytes[offsets[0]] ^= 0x01
-        try Data(bytes).write(to: url)
-        for read in [{ _ = try FeatureCacheReader(url: url).features("train") }, { _ = try CacheVerifier.verify(url) }] {
+        try #require(try BitRot.flip(CacheFixtures.feature(5, 3), in: url))
+        let reads: [() throws -> Void] = [
+            { _ = try FeatureCacheReader(url: url).features("train") },
+            { _ = try CacheVerifier.verify(url) },
+            { _ = try CacheInspector.describe(url) },
+        ]
+        for read in reads {
             let e = #expect(throws: (any Error).self) { try read() }
-            let message = e.map { "\($0)" } ?? ""
-            #expect(message.contains("c.h5") && message.contains("/train/features") && message.contains("Fletcher32 checksum"),
-                    "\(message)")
+            #expect(e.map { "\($0)" } == "\(url.path): train/features rows 0..<20: corrupt data: a chunk fails its "
+                    + "Fletcher32 checksum (the file changed after it was written; extract it again)")
         }
+    }
+
+    @Test func aMergeOfAShardWithAFlippedBitNamesTheShardDataSetAndRows() throws {
+        let dir = TemporaryFolder()
+        let shards = (0..<2).map { dir.fileURL("c.shard-\($0 + 1)-of-2.h5") }
+        for (k, url) in shards.enumerated() {
+            try CacheFixtures.write(url, provenance: CacheFixtures.provenance(), split: CacheFixtures.split(rows: 40),
+                                    rowRange: (k * 20)..<(k * 20 + 20))
+        }
+        try #require(try BitRot.flip(CacheFixtures.feature(33, 2), in: shards[1]))
+        let merged = dir.fileURL("merged.h5")
+        let e = #expect(throws: (any Error).self) { try FeatureCacheMerge.merge(shards: shards, into: merged) }
+        #expect(e.map { "\($0)" } == "\(shards[1].path): train/features rows 0..<20: corrupt data: a chunk fails its "
+                + "Fletcher32 checksum (the file changed after it was written; extract it again)")
+        #expect(!FileManager.default.fileExists(atPath: merged.path))
     }
 
     @Test func nonFiniteFeaturesAreFoundByValidateFinite() throws {

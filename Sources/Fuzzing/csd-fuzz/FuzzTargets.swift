@@ -1,5 +1,6 @@
 import CSDBackbones
 import CSDData
+import CSDFeatureStore
 import CSDSafetensors
 import Foundation
 
@@ -51,6 +52,9 @@ struct FuzzTarget: Sendable {
                            "Tests/CSDBackbonesTests/Fixtures/radio_tiny_hub/config.json"]) { folder in
             let config = try ConfigObject(contentsOf: folder.appendingPathComponent("config.json"))
             _ = try BackboneLoader.architecture(config: config)
+        },
+        FuzzTarget(name: "journal", file: JournalFuzzing.input, seeds: JournalFuzzing.seeds) { folder in
+            try JournalFuzzing.run(folder)
         },
     ]
 
