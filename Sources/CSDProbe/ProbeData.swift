@@ -11,6 +11,8 @@ public final class ProbeData: @unchecked Sendable {
     public let testLabels: [Int]
     public let classNames: [String]
     public let provenance: CacheProvenance
+    /// False for a minimal cache (features and labels only): its provenance fields are unknown.
+    public let hasProvenance: Bool
     public let url: URL
     /// Per-feature mean and standard deviation of the train split (population std, floored at 1e-6).
     public let standardization: Standardization
@@ -28,6 +30,7 @@ public final class ProbeData: @unchecked Sendable {
         try reader.validateFinite()
         self.url = url
         provenance = reader.provenance
+        hasProvenance = reader.hasProvenance
         classNames = try reader.classNames(trainSplit)
         trainFeatures = try reader.features(trainSplit)
         trainLabels = try reader.labels(trainSplit)

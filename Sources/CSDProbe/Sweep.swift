@@ -134,7 +134,7 @@ public final class SweepRunner {
             wallSeconds: seconds, toolVersion: ToolVersion.current,
             cache: ["path": data.url.path, "model_id": p.modelID, "dataset_id": p.datasetID, "token": p.token,
                     "weights_sha256": p.weightsSHA256, "feature_dim": "\(p.featureDim)", "dtype": p.dtype.rawValue,
-                    "matmul_precision": p.matmulPrecision.rawValue],
+                    "matmul_precision": data.hasProvenance ? p.matmulPrecision.rawValue : FeatureCacheReader.unknown],
             subsetFile: "subsets/seed-\(spec.seed).json", trainRows: data.trainLabels.count,
             testRows: data.testLabels.count, backbone: "probe", timestamp: ISO8601DateFormatter().string(from: Date()))
     }

@@ -57,7 +57,7 @@ struct CacheInputTests {
         let out = dir.fileURL("sweep")
         let rows = try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 1).run()
         #expect(rows.count == 2)
-        #expect(rows.allSatisfy { $0.cache["model_id"] == "unknown" && $0.cache["dataset_id"] == "unknown" })
+        #expect(rows.allSatisfy { $0.cache["model_id"] == "unknown" && $0.cache["dataset_id"] == "unknown" && $0.cache["matmul_precision"] == "unknown" })
         // The tokens arrived intact: the clusters are separable (kNN), training learns (chance is 0.75).
         #expect(rows.first { $0.method == "knn" }!.bestTestError <= 0.05, "\(rows.map(\.bestTestError))")
         #expect(rows.allSatisfy { $0.bestTestError <= 0.5 }, "\(rows.map(\.bestTestError))")
