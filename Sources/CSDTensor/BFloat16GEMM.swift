@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Debian's OpenBLAS has no bf16 GEMM, so the products run on oneDNN's matmul, whose AVX512_BF16
 /// kernels do two multiply-adds per lane and instruction. Both operands are packed to contiguous
-/// bfloat16 first (the rounding of PyTorch's autocast), which also removes any row stride and
-/// transposition the caller's layout had. Without AVX512_BF16 the same rounding feeds fp32
+/// bfloat16 first (AVX512_BF16's conversion: the rounding of PyTorch's autocast), which also
+/// removes any row stride and transposition the caller's layout had. Without AVX512_BF16 the same rounding feeds fp32
 /// OpenBLAS products: an emulation with equal inputs, so results differ only in summation order.
 public enum BFloat16GEMM {
     public enum Backend: String, Sendable {
@@ -31,13 +31,13 @@ public enum BFloat16GEMM {
         switch backend {
         case .oneDNN:
             rowBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                      round: BFloat16.bits) { rows, aPacked, bPacked in
+                      pack: { BFloat16.pack(rows: $0, cols: $1, from: $2, ld: $3, into: $4, vectorised: true) }) { rows, aPacked, bPacked in
                 OneDNNMatmul.run(m: rows.count, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
                                  a: aPacked, b: bPacked, c: c + rows.lowerBound * ldc, ldc: ldc)
             }
         case .emulated:
             rowBlocks(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                      round: BFloat16.rounded) { rows, aRounded, bRounded in
+                      pack: { BFloat16.packRounded(rows: $0, cols: $1, from: $2, ld: $3, into: $4) }) { rows, aRounded, bRounded in
                 BLAS.sgemm(transA, transB, rows.count, n, k, alpha, aRounded, transA ? rows.count : k,
                            bRounded, transB ? k : n, beta, c + rows.lowerBound * ldc, ldc)
             }
@@ -49,7 +49,8 @@ public enum BFloat16GEMM {
     /// packed [k, rows], when transposed) and hands both packed operands to `multiply`.
     private static func rowBlocks<Element>(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, round: (Float) -> Element,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        pack: (Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Element>) -> Void,
         multiply: (Range<Int>, UnsafeMutablePointer<Element>, UnsafeMutablePointer<Element>) -> Void
     ) {
         let (bRows, bCols) = transB ? (n, k) : (k, n)
@@ -58,15 +59,13 @@ public enum BFloat16GEMM {
         let bPacked = UnsafeMutablePointer<Element>.allocate(capacity: bRows * bCols)
         defer { bPacked.deallocate() }
         Threads.parallelFor(bRows, grain: split ? max(1, bRows / workers) : bRows) { r in
-            BFloat16.pack(rows: r.count, cols: bCols, from: b + r.lowerBound * ldb, ld: ldb,
-                          into: bPacked + r.lowerBound * bCols, round)
+            pack(r.count, bCols, b + r.lowerBound * ldb, ldb, bPacked + r.lowerBound * bCols)
         }
         Threads.parallelFor(m, grain: split ? max(8, (m + workers - 1) / workers) : m) { r in
             let (aRows, aCols) = transA ? (k, r.count) : (r.count, k)
             let aPacked = UnsafeMutablePointer<Element>.allocate(capacity: aRows * aCols)
             defer { aPacked.deallocate() }
-            BFloat16.pack(rows: aRows, cols: aCols, from: transA ? a + r.lowerBound : a + r.lowerBound * lda,
-                          ld: lda, into: aPacked, round)
+            pack(aRows, aCols, transA ? a + r.lowerBound : a + r.lowerBound * lda, lda, aPacked)
             multiply(r, aPacked, bPacked)
         }
     }

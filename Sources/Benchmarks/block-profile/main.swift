@@ -73,6 +73,16 @@ do {
     }
 }
 do {
+    // bf16 operand packing, one thread: what BLAS.gemm(precision: .bf16) adds to a product.
+    let m = Tensor.randomNormal([8224, 1536], using: &rng)
+    let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: m.count)
+    time("pack 8224x1536 to bf16, 1 thread") {
+        BFloat16.pack(rows: 8224, cols: 1536, from: m.storage.pointer, ld: 1536, into: packed,
+                      vectorised: BFloat16GEMM.backend == .oneDNN)
+    }
+    packed.deallocate()
+}
+do {
     let n = 12_640_000
     let src = Tensor.randomNormal([n], using: &rng)
     time("copy (memory bandwidth)") { _ = src.copy() }
