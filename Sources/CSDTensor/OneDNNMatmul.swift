@@ -4,7 +4,7 @@ import Foundation
 /// oneDNN's matmul primitive on packed bfloat16 operands, fp32 output: one primitive per shape,
 /// created once and kept (creating one costs about half a millisecond; a ViT has a handful of shapes).
 ///
-/// Primitives run concurrently from the project's threads, so each call brings its own
+/// Primitives run concurrently from the project's threads, so each thread brings its own
 /// scratchpad ("user" mode): the library's default scratchpad is shared between executions.
 enum OneDNNMatmul {
     /// Whether oneDNN runs bf16 natively here: its detected ISA includes AVX512_BF16 (or AMX).
@@ -43,6 +43,52 @@ enum OneDNNMatmul {
     /// Shapes beyond this many are run with a primitive made for the one call.
     private static let cacheCapacity = 512
 
+    /// What one thread keeps between calls (attention makes hundreds of small products per
+    /// block): its stream, each kernel's memory objects (their data pointers are set per call)
+    /// and a scratchpad that grows to the largest need.
+    private final class ThreadContext {
+        struct Bound { let src: dnnl_memory_t, weights: dnnl_memory_t, dst: dnnl_memory_t, scratch: dnnl_memory_t }
+        let stream: dnnl_stream_t
+        var bound: [Key: Bound] = [:]
+        var scratchpad: UnsafeMutableRawPointer
+        var scratchpadBytes = 4096
+
+        init(engine: dnnl_engine_t) {
+            var s: dnnl_stream_t?
+            check(dnnl_stream_create(&s, engine, dnnl_stream_default_flags.rawValue), "create stream")
+            stream = s!
+            scratchpad = .allocate(byteCount: scratchpadBytes, alignment: 64)
+        }
+
+        deinit {
+            for b in bound.values { for m in [b.src, b.weights, b.dst, b.scratch] { dnnl_memory_destroy(m) } }
+            dnnl_stream_destroy(stream)
+            scratchpad.deallocate()
+        }
+
+        func scratchpad(bytes: Int) -> UnsafeMutableRawPointer {
+            if bytes > scratchpadBytes {
+                scratchpad.deallocate()
+                scratchpadBytes = bytes
+                scratchpad = .allocate(byteCount: bytes, alignment: 64)
+            }
+            return scratchpad
+        }
+    }
+
+    private static let contextKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { Unmanaged<ThreadContext>.fromOpaque($0!).release() }
+        return key
+    }()
+
+    private static func threadContext(_ engine: dnnl_engine_t) -> ThreadContext {
+        if let raw = pthread_getspecific(contextKey) { return Unmanaged<ThreadContext>.fromOpaque(raw).takeUnretainedValue() }
+        let context = ThreadContext(engine: engine)
+        pthread_setspecific(contextKey, Unmanaged.passRetained(context).toOpaque())
+        return context
+    }
+
     /// C[m, n] (row stride ldc) = alpha * op(A) op(B) + beta * C, with A packed [m, k] (or
     /// [k, m] when transA) and B packed [k, n] (or [n, k] when transB), both bfloat16.
     static func run(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
@@ -51,6 +97,7 @@ enum OneDNNMatmul {
         csd_omp_single_thread()
         let key = Key(m: m, n: n, k: k, ldc: ldc, transA: transA, transB: transB, alpha: alpha, beta: beta)
         let engine = shared
+        let context = threadContext(engine.engine)
         engine.lock.lock()
         var kernel: Kernel! = engine.kernels[key]
         var cached = true
@@ -61,24 +108,31 @@ enum OneDNNMatmul {
         engine.lock.unlock()
         defer { if !cached { dnnl_primitive_destroy(kernel.primitive) } }
 
-        var stream: dnnl_stream_t?
-        check(dnnl_stream_create(&stream, engine.engine, dnnl_stream_default_flags.rawValue), "create stream")
-        defer { dnnl_stream_destroy(stream) }
-        var descriptors = Descriptors(key)
-        var src: dnnl_memory_t?, weights: dnnl_memory_t?, dst: dnnl_memory_t?, scratch: dnnl_memory_t?
-        let scratchpad = UnsafeMutableRawPointer.allocate(byteCount: max(kernel.scratchpadBytes, 64), alignment: 64)
-        defer { scratchpad.deallocate() }
-        check(dnnl_memory_create(&src, &descriptors.a, engine.engine, a), "wrap A")
-        check(dnnl_memory_create(&weights, &descriptors.b, engine.engine, b), "wrap B")
-        check(dnnl_memory_create(&dst, &descriptors.c, engine.engine, c), "wrap C")
-        check(dnnl_memory_create(&scratch, &kernel.scratchpad, engine.engine, scratchpad), "wrap scratchpad")
-        defer { for m in [src, weights, dst, scratch] { dnnl_memory_destroy(m) } }
-        var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: src),
-                         dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weights),
-                         dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dst),
-                         dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch)]
-        check(dnnl_primitive_execute(kernel.primitive, stream, Int32(arguments.count), &arguments), "execute matmul")
-        check(dnnl_stream_wait(stream), "wait")
+        let scratchpad = context.scratchpad(bytes: kernel.scratchpadBytes)
+        let memory: ThreadContext.Bound
+        if let bound = context.bound[key] {
+            memory = bound
+            for (m, pointer) in [(memory.src, UnsafeMutableRawPointer(a)), (memory.weights, UnsafeMutableRawPointer(b)),
+                                 (memory.dst, UnsafeMutableRawPointer(c)), (memory.scratch, scratchpad)] {
+                check(dnnl_memory_set_data_handle(m, pointer), "set a data pointer")
+            }
+        } else {
+            var descriptors = Descriptors(key)
+            var src: dnnl_memory_t?, weights: dnnl_memory_t?, dst: dnnl_memory_t?, scratch: dnnl_memory_t?
+            check(dnnl_memory_create(&src, &descriptors.a, engine.engine, a), "wrap A")
+            check(dnnl_memory_create(&weights, &descriptors.b, engine.engine, b), "wrap B")
+            check(dnnl_memory_create(&dst, &descriptors.c, engine.engine, c), "wrap C")
+            check(dnnl_memory_create(&scratch, &kernel.scratchpad, engine.engine, scratchpad), "wrap scratchpad")
+            memory = .init(src: src!, weights: weights!, dst: dst!, scratch: scratch!)
+            if cached { context.bound[key] = memory }
+        }
+        defer { if !cached { for m in [memory.src, memory.weights, memory.dst, memory.scratch] { dnnl_memory_destroy(m) } } }
+        var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: memory.src),
+                         dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: memory.weights),
+                         dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: memory.dst),
+                         dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory.scratch)]
+        check(dnnl_primitive_execute(kernel.primitive, context.stream, Int32(arguments.count), &arguments), "execute matmul")
+        check(dnnl_stream_wait(context.stream), "wait")
     }
 
     /// The memory layouts of one product: packed operands, strided fp32 output.

@@ -23,6 +23,23 @@ import Testing
         #expect(BFloat16.rounded(Float(bitPattern: 0x0001_8000)) == Float(bitPattern: 0x0002_0000))
     }
 
+    /// The AVX512_BF16 conversion packs exactly what the portable rounding gives (subnormal
+    /// inputs aside, which the instruction flushes to zero), tails and row strides included.
+    @Test(.enabled(if: OneDNNMatmul.cpuHasBF16))
+    func vectorisedPackingEqualsThePortableRounding() {
+        let (rows, cols, ld) = (7, 37, 41)
+        var source = Sample.normals(rows * ld, seed: 9).map { $0 * 1000 }
+        source[3] = .nan; source[5] = .infinity; source[8] = -.infinity; source[13] = .greatestFiniteMagnitude
+        source[21] = 1 + 0x1p-8; source[34] = -0.0; source[40] = Float(bitPattern: 0x0080_0000)  // smallest normal
+        var fast = [UInt16](repeating: 0, count: rows * cols), portable = fast
+        BFloat16.pack(rows: rows, cols: cols, from: source, ld: ld, into: &fast, vectorised: true)
+        BFloat16.pack(rows: rows, cols: cols, from: source, ld: ld, into: &portable, vectorised: false)
+        for i in fast.indices {
+            let (x, y) = (BFloat16.float(fast[i]), BFloat16.float(portable[i]))
+            #expect(x == y || (x.isNaN && y.isNaN), "element \(i): \(x) vs \(y)")
+        }
+    }
+
     @Test func roundingErrorIsAtMostHalfAnUlpOfEightBits() {
         for x in Sample.normals(10_000, seed: 3) where x != 0 {
             let r = BFloat16.rounded(x)
