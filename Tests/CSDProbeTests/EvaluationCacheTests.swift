@@ -2,7 +2,7 @@ import CSDTestSupport
 import CSDFeatureStore
 import CSDHDF5
 import CSDMethod
-import CSDProbe
+@testable import CSDProbe
 import CSDResults
 import CSDTensor
 import Foundation
@@ -73,6 +73,15 @@ struct EvaluationCacheTests {
         try DomainCache.write(to: noTest, datasetID: "clusters", splits: ["train"])
         #expect(throws: OptionError.self) { _ = try EvaluationCache(spec: noTest.path, home: data) }
         #expect(throws: OptionError.self) { _ = try EvaluationCache(spec: "home=\(other.path)", home: data) }
+    }
+
+    @Test func stripeAnglesAreAlsoScoredWithoutTheWrapAround() {
+        let scored = TestDomain.scored(["stripe_angle": [-90, 0, 45, 90], "width": [1, 2, 3, 4]])
+        #expect(Set(scored.keys) == ["stripe_angle", "stripe_angle_cos2", "stripe_angle_sin2", "width"])
+        let cos2 = scored["stripe_angle_cos2"]!, sin2 = scored["stripe_angle_sin2"]!
+        // -90 and 90 degrees are the same stripes.
+        #expect(abs(cos2[0] - cos2[3]) < 1e-6 && abs(sin2[0] - sin2[3]) < 1e-6)
+        #expect(abs(cos2[1] - 1) < 1e-6 && abs(sin2[2] - 1) < 1e-6)
     }
 
     @Test func aSweepReportsEveryDomainAndWhatItsCodesHold() throws {
