@@ -59,6 +59,15 @@ METHOD_MARKERS = {"csd": "o", "supervised": "s", "linear": "^", "knn": "D"}
 BACKBONE_MODES = {"probe": "frozen", "finetune": "trainable"}
 STUDY_MODES = {"probe": "frozen", "finetune": "fine-tuned"}  # the study's names: solid, dashed
 
+
+def save_figure(fig, name):
+    """Writes `fig` to <results_dir>/<name> and closes it outside Jupyter."""
+    path = RESULTS_DIR / name
+    fig.savefig(path)
+    print(f"wrote {path}")
+    if not IN_NOTEBOOK:
+        plt.close(fig)
+
 # %% [markdown]
 # ## Load the runs
 # One JSON object per line. A sweep killed mid-write can leave a torn last line: it is skipped
@@ -247,11 +256,7 @@ ax.set_title(f"{first.get('cache.model_id', '?')} on {first.get('cache.dataset_i
 ax.grid(True, which="major", color="#e4e4e4")
 ax.legend(frameon=True, fontsize=8, title="band: ±1 std over seeds", title_fontsize=7)
 fig.tight_layout()
-figure_path = RESULTS_DIR / "error_vs_labels.png"
-fig.savefig(figure_path)
-print(f"wrote {figure_path}")
-if not IN_NOTEBOOK:
-    plt.close(fig)
+save_figure(fig, "error_vs_labels.png")
 
 # %% [markdown]
 # ## Study: frozen and fine-tuned
@@ -412,11 +417,7 @@ fig.legend([h for _, h in ordered], [label for label, _ in ordered], loc="lower 
            title="mean over seeds, band or error bar ±1 std over seeds;  "
                  "filled, solid: frozen backbone (probe);  hollow, dashed: fine-tuned (finetune)")
 fig.tight_layout(rect=(0, 0.06 + 0.045 * len(legend_rows), 1, 1))
-study_path = RESULTS_DIR / "study_error_vs_labels.png"
-fig.savefig(study_path)
-print(f"wrote {study_path}")
-if not IN_NOTEBOOK:
-    plt.close(fig)
+save_figure(fig, "study_error_vs_labels.png")
 
 # %% [markdown]
 # ## Evaluation domains (`probe --eval-cache`)
@@ -485,11 +486,7 @@ if domains is not None and domains["domain"].nunique() > 1:
     ax.grid(True, which="major", color="#e4e4e4")
     ax.legend(frameon=True, fontsize=7, ncol=2, title="band: ±1 std over seeds", title_fontsize=7)
     fig.tight_layout()
-    domains_path = RESULTS_DIR / "domains_error_vs_labels.png"
-    fig.savefig(domains_path)
-    print(f"wrote {domains_path}")
-    if not IN_NOTEBOOK:
-        plt.close(fig)
+    save_figure(fig, "domains_error_vs_labels.png")
 else:
     print("\nNo evaluation domains (the runs had no --eval-cache).")
 
@@ -595,11 +592,7 @@ if code_files:
             ax.set_ylabel(f"PC 2 ({100 * explained[1]:.1f}%)", fontsize=8)
     fig.suptitle(f"{run_id} on {domain}", fontsize=10)
     fig.tight_layout()
-    codes_path = RESULTS_DIR / "codes_pca.png"
-    fig.savefig(codes_path)
-    print(f"wrote {codes_path}")
-    if not IN_NOTEBOOK:
-        plt.close(fig)
+    save_figure(fig, "codes_pca.png")
 else:
     print("\nNo saved codes (the runs had no --save-codes).")
 
@@ -646,8 +639,4 @@ if CACHE is not None:
     ax.set_title(f"Test tokens, PCA ({len(pick)} of {n})")
     ax.legend(markerscale=2.5, fontsize=7, ncol=2, loc="best", title="label", title_fontsize=8)
     fig.tight_layout()
-    pca_path = RESULTS_DIR / "tokens_pca.png"
-    fig.savefig(pca_path)
-    print(f"wrote {pca_path}")
-    if not IN_NOTEBOOK:
-        plt.close(fig)
+    save_figure(fig, "tokens_pca.png")
