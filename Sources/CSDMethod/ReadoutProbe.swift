@@ -43,6 +43,19 @@ public enum ReadoutProbe {
         return (Array(order[..<(count / 2)]).sorted(), Array(order[(count / 2)...]).sorted())
     }
 
+    /// The targets of the report: every stored attribute, and for a stripe angle (a name ending
+    /// in `angle`, in degrees, period 180: -90 and 90 are the same stripes) also `<name>_cos2`
+    /// and `<name>_sin2`, cos and sin of twice the angle, which a linear probe can read without
+    /// the wrap-around.
+    public static func targets(_ attributes: [String: [Float]]) -> [String: [Float]] {
+        var out = attributes
+        for (name, values) in attributes where name.hasSuffix("angle") {
+            out[name + "_cos2"] = values.map { Float(cos(2 * Double($0) * .pi / 180)) }
+            out[name + "_sin2"] = values.map { Float(sin(2 * Double($0) * .pi / 180)) }
+        }
+        return out
+    }
+
     /// The class accuracy and each attribute's score (in name order) of `code` [N, C].
     public static func scores(code: Tensor, labels: [Int], classes: Int, attributes: [String: [Float]],
                               seed: UInt64 = 0) -> [Score] {

@@ -2,7 +2,6 @@ import CSDAutograd
 import CSDMethod
 import CSDResults
 import CSDTensor
-import Foundation
 
 /// One evaluated test split: the home cache's, or an evaluation cache's.
 struct TestDomain {
@@ -14,23 +13,10 @@ struct TestDomain {
     /// The home test split first, then the evaluation caches in the order given.
     static func all(_ data: ProbeData, _ evaluations: [EvaluationCache]) -> [TestDomain] {
         [TestDomain(name: RunResult.homeDomain, features: data.testFeatures, labels: data.testLabels,
-                    attributes: scored(data.testAttributes))]
+                    attributes: ReadoutProbe.targets(data.testAttributes))]
             + evaluations.map {
-                TestDomain(name: $0.name, features: $0.features, labels: $0.labels, attributes: scored($0.attributes))
+                TestDomain(name: $0.name, features: $0.features, labels: $0.labels, attributes: ReadoutProbe.targets($0.attributes))
             }
-    }
-
-    /// The targets of the report: every stored attribute, and for a stripe angle (a name ending
-    /// in `angle`, in degrees, period 180: -90 and 90 are the same stripes) also `<name>_cos2`
-    /// and `<name>_sin2`, cos and sin of twice the angle, which a linear probe can read without
-    /// the wrap-around.
-    static func scored(_ attributes: [String: [Float]]) -> [String: [Float]] {
-        var out = attributes
-        for (name, values) in attributes where name.hasSuffix("angle") {
-            out[name + "_cos2"] = values.map { Float(cos(2 * Double($0) * .pi / 180)) }
-            out[name + "_sin2"] = values.map { Float(sin(2 * Double($0) * .pi / 180)) }
-        }
-        return out
     }
 
     /// The disentanglement reference of the standardised tokens themselves (code `tokens`).

@@ -2,7 +2,7 @@ import CSDTestSupport
 import CSDFeatureStore
 import CSDHDF5
 import CSDMethod
-@testable import CSDProbe
+import CSDProbe
 import CSDResults
 import CSDTensor
 import Foundation
@@ -76,7 +76,7 @@ struct EvaluationCacheTests {
     }
 
     @Test func stripeAnglesAreAlsoScoredWithoutTheWrapAround() {
-        let scored = TestDomain.scored(["stripe_angle": [-90, 0, 45, 90], "width": [1, 2, 3, 4]])
+        let scored = ReadoutProbe.targets(["stripe_angle": [-90, 0, 45, 90], "width": [1, 2, 3, 4]])
         #expect(Set(scored.keys) == ["stripe_angle", "stripe_angle_cos2", "stripe_angle_sin2", "width"])
         let cos2 = scored["stripe_angle_cos2"]!, sin2 = scored["stripe_angle_sin2"]!
         // -90 and 90 degrees are the same stripes.
