@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
         // Phase two, frozen backbone: the method and its baselines on cached tokens, sweeps.
-        .target(name: "CSDProbe", dependencies: ["CSDMethod", "CSDResults", "CSDNN", "CSDFeatureStore", "CSDHDF5", "CSDSystem"],
+        .target(name: "CSDProbe", dependencies: ["CSDMethod", "CSDResults", "CSDNN", "CSDFeatureStore", "CSDSystem"],
                 swiftSettings: optimized),
         // Phase two, trainable backbone: the same heads and objective with gradients into the
         // backbone, checkpoints that resume exactly, results in probe's schema.

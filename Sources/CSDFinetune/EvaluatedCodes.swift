@@ -1,3 +1,4 @@
+import CSDFeatureStore
 import CSDMethod
 import CSDResults
 import CSDTensor
@@ -12,6 +13,12 @@ struct EvaluatedCodes {
     let logits: Tensor
     let style: Tensor?
     let tokens: Tensor
+
+    /// What `--save-codes` writes of this split.
+    var file: CodesFile.Domain {
+        CodesFile.Domain(name: domain, labels: labels, attributes: attributes, probabilities: SoftmaxKernel.forward(logits),
+                         style: style)
+    }
 
     /// `tokens`, `content` (csd: the class probabilities; supervised: the logits) and `style`.
     func scores(method: TrainingMethod, classes: Int) -> [DisentanglementScore] {

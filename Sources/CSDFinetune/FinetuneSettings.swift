@@ -67,6 +67,9 @@ public struct FinetuneSettings: Sendable {
     /// with the home test split, through the same backbone and preprocessing. Not part of the run
     /// ID; a checkpoint continues only with the same list.
     public var evaluationDatasets: [String] = []
+    /// `--save-codes`: the final evaluation's class probabilities and style codes of every test
+    /// split in `<out>/codes/<run>.h5` (probe's layout).
+    public var saveCodes = false
 
     /// (`white`, `fashion-mnist-white-stripes:/d`) from `white=fashion-mnist-white-stripes:/d`;
     /// (nil, spec) when the text before the first `=` is not a plain name (a spec has a `:`).

@@ -1,4 +1,5 @@
 import CSDBackbones
+import CSDFeatureStore
 import CSDMethod
 import CSDResults
 import CSDSystem
@@ -207,6 +208,10 @@ public final class FinetuneTrainer {
                                           to: folder.appendingPathComponent(TrainingCheckpoint.headsFile))
         try exportTokens?(modelFolder, "finetune:\(run.reference.id):\(folder.lastPathComponent)")
         let row = result(run)
+        if s.saveCodes && !run.finalCodes.isEmpty {
+            try CodesFile.write(run.finalCodes.map(\.file), runID: s.runID, method: s.method.rawValue,
+                                classNames: run.train.split.classNames, results: s.output)
+        }
         var subsets = [s.labels.map(String.init) ?? "all": s.labels == nil ? [] : run.labeled]
         if !run.validation.isEmpty { subsets["validation"] = run.validation }
         try SubsetFiles.record(subsets, seed: s.seed, results: s.output)

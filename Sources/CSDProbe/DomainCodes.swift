@@ -1,4 +1,5 @@
 import CSDAutograd
+import CSDFeatureStore
 import CSDMethod
 import CSDResults
 import CSDTensor
@@ -58,6 +59,11 @@ public struct DomainCodes: @unchecked Sendable {
         probabilities = SoftmaxKernel.forward(allLogits)
         content = method == .csd ? probabilities : allLogits
         self.style = style == nil ? nil : Self.concatenate(styleRows)
+    }
+
+    /// What `--save-codes` writes of this split.
+    var file: CodesFile.Domain {
+        CodesFile.Domain(name: domain, labels: labels, attributes: attributes, probabilities: probabilities, style: style)
     }
 
     /// The report's scores of the content and (csd) style codes.

@@ -132,7 +132,7 @@ public final class SweepRunner {
                 lock.lock()
                 do {
                     if saveCodes && !outcome.codes.isEmpty {
-                        try CodesFile.write(outcome.codes, runID: spec.runID, method: spec.method.rawValue,
+                        try CodesFile.write(outcome.codes.map(\.file), runID: spec.runID, method: spec.method.rawValue,
                                             classNames: data.classNames, results: directory)
                     }
                     try store.append(row)

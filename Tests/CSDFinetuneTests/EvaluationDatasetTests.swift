@@ -1,5 +1,7 @@
 import CSDTestSupport
 @testable import CSDFinetune
+import CSDFeatureStore
+import CSDHDF5
 import CSDMethod
 import CSDResults
 import Foundation
@@ -24,6 +26,7 @@ struct EvaluationDatasetTests {
         s.evaluationLimit = 20
         s.validationPerClass = 1
         s.evaluationDatasets = ["shifted=\(Self.other)", "synthetic:?train=10&test=30&size=16&seed=6"]
+        s.saveCodes = true
         let row = try #require(try FinetuneTrainer(settings: s, logger: FinetuneTests.logger).run())
         let e = try #require(row.evaluations)
         #expect(e.map(\.name) == ["shifted", "synthetic"])
@@ -44,6 +47,14 @@ struct EvaluationDatasetTests {
         // The summary shows the domains.
         let summary = try String(contentsOf: s.output.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.contains("# Evaluation on `shifted`") && summary.contains("## Domain `synthetic`"))
+        // The saved codes read back.
+        let file = try HDF5File(opening: CodesFile.url(runID: row.runID, results: s.output).path)
+        #expect(try file.stringAttribute("method") == "csd")
+        #expect(try file.openDataset("shifted/content_probabilities").shape == [30, 10])
+        #expect(try file.openDataset("home/style").shape == [60, 8])
+        #expect(try file.openDataset("shifted/labels").read(as: Int64.self).count == 30)
+        #expect(file.contains("shifted/attributes/scale"))
+        try file.close()
     }
 
     @Test func aDataSetWithOtherClassesOrATakenNameIsRefused() throws {
