@@ -63,7 +63,8 @@ public enum ReadoutProbe {
         precondition(labels.count == n, "\(labels.count) labels for \(n) rows")
         guard n >= 10 else { return [] }
         let (fit, score) = halves(count: n, seed: seed)
-        let design = Design(code: code, fit: fit, score: score)
+        let needsRegression = attributes.values.contains { Set($0).count > 2 }
+        let design = Design(code: code, fit: fit, score: score, grams: needsRegression)
         var out = [Score(target: "class", metric: .accuracy,
                          value: design.logisticAccuracy(labels: labels, classes: classes))]
         for name in attributes.keys.sorted() {
@@ -85,8 +86,12 @@ public enum ReadoutProbe {
     struct Design {
         let fit: Tensor, score: Tensor
         let fitRows: [Int], scoreRows: [Int]
+        /// X^T X of the fitting rows and of their held-out fifth (positions i % 5 == 4), in
+        /// double precision: a content code's probabilities sum to one, a nearly singular
+        /// product that float rounding would leave indefinite. Empty unless asked for.
+        let gramFit: [Double], gramHeld: [Double]
 
-        init(code: Tensor, fit fitRows: [Int], score scoreRows: [Int]) {
+        init(code: Tensor, fit fitRows: [Int], score scoreRows: [Int], grams: Bool = true) {
             let d = code.shape[1]
             var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 0, count: d)
             code.withUnsafeBufferPointer { p in
@@ -110,6 +115,21 @@ public enum ReadoutProbe {
             self.fitRows = fitRows; self.scoreRows = scoreRows
             fit = rows(fitRows)
             score = rows(scoreRows)
+            guard grams else { gramFit = []; gramHeld = []; return }
+            var all = [Double](repeating: 0, count: d * d), held = all
+            fit.withUnsafeBufferPointer { p in
+                var x = [Double](repeating: 0, count: d)
+                for i in 0..<fitRows.count {
+                    for j in 0..<d { x[j] = Double(p[i * d + j]) }
+                    for j in 0..<d where x[j] != 0 {
+                        for k in j..<d { all[j * d + k] += x[j] * x[k] }
+                        if i % 5 == 4 { for k in j..<d { held[j * d + k] += x[j] * x[k] } }
+                    }
+                }
+            }
+            for j in 0..<d { for k in 0..<j { all[j * d + k] = all[k * d + j]; held[j * d + k] = held[k * d + j] } }
+            gramFit = all
+            gramHeld = held
         }
 
         /// Accuracy on the scoring rows of a logistic regression fitted on the fitting rows
@@ -156,41 +176,50 @@ public enum ReadoutProbe {
         }
 
         /// R^2 on the scoring rows of a ridge regression fitted on the fitting rows, its penalty
-        /// chosen on the fitting rows (every fifth held out).
+        /// chosen on the fitting rows (every fifth held out); NaN when no penalty gives a
+        /// positive definite system.
         func ridgeR2(_ target: [Double]) -> Double {
             let yFit = fitRows.map { target[$0] }, yScore = scoreRows.map { target[$0] }
             let inner = fitRows.indices.filter { $0 % 5 != 4 }, held = fitRows.indices.filter { $0 % 5 == 4 }
+            let gramInner = zip(gramFit, gramHeld).map { $0 - $1 }
             let innerDesign = Kernels.gatherRows(fit, inner), heldDesign = Kernels.gatherRows(fit, held)
-            var best = (penalty: ReadoutProbe.ridgePenalties[0], r2: -Double.infinity)
-            if !held.isEmpty {
-                for penalty in ReadoutProbe.ridgePenalties {
-                    let model = Ridge(innerDesign, inner.map { yFit[$0] }, penalty: penalty)
+            var best: (penalty: Int, r2: Double)? = nil
+            if !held.isEmpty && !inner.isEmpty {
+                for (i, penalty) in ReadoutProbe.ridgePenalties.enumerated() {
+                    guard let model = Ridge(innerDesign, inner.map { yFit[$0] }, gram: gramInner, penalty: penalty) else { continue }
                     let r2 = ReadoutProbe.r2(model.predict(heldDesign), held.map { yFit[$0] })
-                    if r2 > best.r2 { best = (penalty, r2) }
+                    if r2.isFinite, r2 > best?.r2 ?? -.infinity { best = (i, r2) }
                 }
             }
-            return ReadoutProbe.r2(Ridge(fit, yFit, penalty: best.penalty).predict(score), yScore)
+            // The chosen penalty, or the next larger one that gives a positive definite system.
+            for penalty in ReadoutProbe.ridgePenalties[(best?.penalty ?? 0)...] {
+                if let model = Ridge(fit, yFit, gram: gramFit, penalty: penalty) {
+                    return ReadoutProbe.r2(model.predict(score), yScore)
+                }
+            }
+            return .nan
         }
     }
 
     /// Ridge regression with an unpenalised intercept (the target's mean on the fitting rows;
-    /// the design is centred there): (X^T X + penalty n I) w = X^T (y - mean), by Cholesky.
+    /// the design is centred there): (X^T X + penalty n I) w = X^T (y - mean), by Cholesky; nil
+    /// when the system is not positive definite.
     struct Ridge {
         let weights: [Double]
         let intercept: Double
 
-        init(_ x: Tensor, _ y: [Double], penalty: Double) {
+        init?(_ x: Tensor, _ y: [Double], gram: [Double], penalty: Double) {
             let n = x.shape[0], d = x.shape[1]
             let mean = y.reduce(0, +) / Double(max(1, n))
-            intercept = mean
-            let gram = x.matmul(x, transposeSelf: true).scalars.map(Double.init)
             var rhs = [Double](repeating: 0, count: d)
             x.withUnsafeBufferPointer { p in
                 for i in 0..<n { for j in 0..<d { rhs[j] += Double(p[i * d + j]) * (y[i] - mean) } }
             }
             var a = gram
             for j in 0..<d { a[j * d + j] += penalty * Double(max(1, n)) + 1e-12 }
-            weights = ReadoutProbe.choleskySolve(a, rhs, d)
+            guard let solution = ReadoutProbe.choleskySolve(a, rhs, d) else { return nil }
+            weights = solution
+            intercept = mean
         }
 
         func predict(_ x: Tensor) -> [Double] {
@@ -209,14 +238,20 @@ public enum ReadoutProbe {
         return total > 0 ? 1 - residual / total : .nan
     }
 
-    /// Solves A x = b for a symmetric positive definite A [d, d] (row-major).
-    static func choleskySolve(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
+    /// Solves A x = b for a symmetric positive definite A [d, d] (row-major); nil when a pivot
+    /// is not positive (A is not positive definite to working precision).
+    static func choleskySolve(_ a: [Double], _ b: [Double], _ d: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: d * d)
         for i in 0..<d {
             for j in 0...i {
                 var sum = a[i * d + j]
                 for k in 0..<j { sum -= l[i * d + k] * l[j * d + k] }
-                l[i * d + j] = i == j ? sum.squareRoot() : sum / l[j * d + j]
+                if i == j {
+                    guard sum > 0, sum.isFinite else { return nil }
+                    l[i * d + j] = sum.squareRoot()
+                } else {
+                    l[i * d + j] = sum / l[j * d + j]
+                }
             }
         }
         var z = [Double](repeating: 0, count: d)

@@ -65,6 +65,19 @@ struct ReadoutProbeTests {
         #expect(Self.score(scores, "stripes").value == 1)
     }
 
+    /// Class probabilities sum to one (collinear columns): the regression still gives a number,
+    /// and reads an attribute that one of them carries.
+    @Test func probabilitiesThatSumToOneStillRegress() {
+        let s = Self.sample(rows: 1000)
+        let code = Self.code(s.attribute.map { a in
+            let p = [a / 10, 1 - a / 10, 0, 0].map { Float($0) }
+            return p
+        })
+        let scores = ReadoutProbe.scores(code: code, labels: s.labels, classes: 4, attributes: ["width": s.attribute])
+        let r2 = Self.score(scores, "width").value
+        #expect(r2.isFinite && r2 > 0.999, "R^2 \(r2)")
+    }
+
     @Test func halvesAreDisjointAndCoverTheRows() {
         let (fit, score) = ReadoutProbe.halves(count: 101)
         #expect(fit.count == 50 && score.count == 51)
