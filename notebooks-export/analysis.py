@@ -461,7 +461,7 @@ if domains is not None and domains["domain"].nunique() > 1:
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(table.to_string())
 
-    DASHES = ["-", ":", "-.", (0, (8, 2, 1, 2)), (0, (1, 4)), "--"]
+    DASHES = ["-", ":", "--", "-.", (0, (1, 4)), (0, (8, 2, 1, 2, 1, 2))]
     fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=120)
     for mode, curve, method in curves:
         for i, domain in enumerate(DOMAIN_NAMES):

@@ -38,4 +38,7 @@ if [[ $phase == probe || $phase == all ]]; then
     cp "$caches/shift-codes/results.jsonl" "$results/"
     cp -r "$caches/shift-codes/subsets" "$results/"
     "$bin/probe" report "$results"
+    python3 tools/study_shift_tables.py "$results/results.jsonl"           # the README's tables
+    python3 notebooks-export/analysis.py "$caches/shift-codes"             # figures, with the saved codes
+    cp "$caches/shift-codes/domains_error_vs_labels.png" "$caches/shift-codes/codes_pca.png" "$results/"
 fi
