@@ -59,6 +59,15 @@ METHOD_MARKERS = {"csd": "o", "supervised": "s", "linear": "^", "knn": "D"}
 BACKBONE_MODES = {"probe": "frozen", "finetune": "trainable"}
 STUDY_MODES = {"probe": "frozen", "finetune": "fine-tuned"}  # the study's names: solid, dashed
 
+
+def save_figure(fig, name):
+    """Writes `fig` to <results_dir>/<name> and closes it outside Jupyter."""
+    path = RESULTS_DIR / name
+    fig.savefig(path)
+    print(f"wrote {path}")
+    if not IN_NOTEBOOK:
+        plt.close(fig)
+
 # %% [markdown]
 # ## Load the runs
 # One JSON object per line. A sweep killed mid-write can leave a torn last line: it is skipped
@@ -247,11 +256,7 @@ ax.set_title(f"{first.get('cache.model_id', '?')} on {first.get('cache.dataset_i
 ax.grid(True, which="major", color="#e4e4e4")
 ax.legend(frameon=True, fontsize=8, title="band: ±1 std over seeds", title_fontsize=7)
 fig.tight_layout()
-figure_path = RESULTS_DIR / "error_vs_labels.png"
-fig.savefig(figure_path)
-print(f"wrote {figure_path}")
-if not IN_NOTEBOOK:
-    plt.close(fig)
+save_figure(fig, "error_vs_labels.png")
 
 # %% [markdown]
 # ## Study: frozen and fine-tuned
@@ -412,11 +417,184 @@ fig.legend([h for _, h in ordered], [label for label, _ in ordered], loc="lower 
            title="mean over seeds, band or error bar ±1 std over seeds;  "
                  "filled, solid: frozen backbone (probe);  hollow, dashed: fine-tuned (finetune)")
 fig.tight_layout(rect=(0, 0.06 + 0.045 * len(legend_rows), 1, 1))
-study_path = RESULTS_DIR / "study_error_vs_labels.png"
-fig.savefig(study_path)
-print(f"wrote {study_path}")
-if not IN_NOTEBOOK:
-    plt.close(fig)
+save_figure(fig, "study_error_vs_labels.png")
+
+# %% [markdown]
+# ## Evaluation domains (`probe --eval-cache`)
+# A run evaluated on other caches (the same images with stripes, say) carries `evaluations`: per
+# domain its test errors with the home split's conventions (the validation-chosen one at the
+# evaluation the home validation split chose). The tables give each domain's error next to the
+# home test error; the figure draws one line style per domain (solid: the home test split) in
+# each method's colour, to `<results_dir>/domains_error_vs_labels.png`.
+
+
+# %%
+def domain_frame(frame):
+    """One row per (run, domain): the home test split as domain "home", then each evaluation."""
+    parts = [frame.assign(domain="home")]
+    for _, run in frame.iterrows():
+        evaluations = run.get("evaluations")
+        if not isinstance(evaluations, list):
+            continue
+        for e in evaluations:
+            row = run.copy()
+            row["domain"] = e["name"]
+            for key in ["final_test_error", "best_test_error", "validation_chosen_test_error", "test_rows"]:
+                row[key] = pd.to_numeric(e.get(key), errors="coerce")
+            parts.append(row.to_frame().T)
+    out = pd.concat(parts, ignore_index=True)
+    for key in ["final_test_error", "best_test_error", "validation_chosen_test_error", "x"]:
+        out[key] = pd.to_numeric(out[key], errors="coerce")
+    return out
+
+
+domains = domain_frame(df) if "evaluations" in df else None
+if domains is not None and domains["domain"].nunique() > 1:
+    DOMAIN_NAMES = list(dict.fromkeys(domains["domain"]))
+    chosen = "validation_chosen_test_error" if domains["validation_chosen_test_error"].notna().any() else "best_test_error"
+    for domain in DOMAIN_NAMES:
+        sub = domains[domains["domain"] == domain]
+        rows = ", ".join(str(int(r)) for r in sorted(pd.to_numeric(sub["test_rows"]).dropna().unique()))
+        for metric in [chosen, "best_test_error", "final_test_error"]:
+            table, usual = summary_table(sub, metric)
+            print(f"\nDomain {domain} ({rows} test rows): {metric.replace('_', ' ')} (%), mean ± std over {usual} seeds")
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                print(table.to_string())
+
+    DASHES = ["-", ":", "--", "-.", (0, (1, 4)), (0, (8, 2, 1, 2, 1, 2))]
+    fig, ax = plt.subplots(figsize=(7.2, 4.6), dpi=120)
+    for mode, curve, method in curves:
+        for i, domain in enumerate(DOMAIN_NAMES):
+            sub = domains[(domains["mode"] == mode) & (domains["curve"] == curve) & (domains["domain"] == domain)]
+            stats = sub.groupby("x")[chosen].agg(["mean", "std"]).sort_index().dropna(subset=["mean"])
+            if stats.empty:
+                continue
+            x, mean = stats.index.to_numpy(float), 100 * stats["mean"].to_numpy(float)
+            std = 100 * stats["std"].fillna(0.0).to_numpy(float)
+            color = seen_curves.get(curve, "#444444")
+            ax.fill_between(x, np.clip(mean - std, 0, None), mean + std, color=color, alpha=0.08, linewidth=0)
+            label = (curve if df["mode"].nunique() == 1 else f"{curve}, {mode}") + f" · {domain}"
+            ax.plot(x, mean, color=color, linestyle=DASHES[i % len(DASHES)], linewidth=1.8,
+                    marker=METHOD_MARKERS.get(method, "o"), markersize=4,
+                    markerfacecolor="white" if mode == "trainable" else color, label=label)
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Number of labeled samples")
+    ax.set_ylabel(("Test error at the validation-chosen epoch" if chosen.startswith("validation") else "Best test error")
+                  + " (%)")
+    ax.set_title("Error per evaluation domain (line style) and method (colour)", fontsize=10)
+    ax.grid(True, which="major", color="#e4e4e4")
+    ax.legend(frameon=True, fontsize=7, ncol=2, title="band: ±1 std over seeds", title_fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, "domains_error_vs_labels.png")
+else:
+    print("\nNo evaluation domains (the runs had no --eval-cache).")
+
+# %% [markdown]
+# ## Disentanglement: what each code holds
+# Per domain, small probes fitted on half of the test rows and scored on the other half
+# (docs/METHOD.md): the class and two-valued attributes as accuracy (%), the other attributes as
+# R^2. `content` is csd's class probabilities (the baselines' logits), `style` csd's style code,
+# `tokens` the standardised tokens (the same in every run). If the decomposition works, the class
+# is read from `content` and the attributes from `style`, not the reverse.
+
+# %%
+scores = [dict(s, run_id=r["run_id"], mode=r["mode"], curve=r["curve"], column=r["column"])
+          for r in df.to_dict("records") if isinstance(r.get("disentanglement"), list)
+          for s in r["disentanglement"]]
+if scores:
+    scores = pd.DataFrame(scores)
+    scores["value"] = pd.to_numeric(scores["value"], errors="coerce")
+    scores.loc[scores["code"] == "tokens", ["mode", "curve", "column"]] = "—"
+    scores = scores.drop_duplicates(["run_id", "domain", "code", "target"])
+    token_rows = scores["code"] == "tokens"
+    scores = pd.concat([scores[token_rows].drop_duplicates(["domain", "target"]), scores[~token_rows]])
+
+    def score_cell(values, metric):
+        mean, std = values.mean(), values.std() if len(values) > 1 else 0.0
+        return f"{mean:.2f} ± {std:.2f}" if metric == "r2" else f"{100 * mean:.1f} ± {100 * std:.1f}"
+
+    for domain, sub in scores.groupby("domain", sort=False):
+        metric_of = dict(zip(sub["target"], sub["metric"]))
+        cells = (sub.groupby(["mode", "curve", "column", "code", "target"], sort=False)["value"]
+                 .apply(list).reset_index())
+        cells["cell"] = [score_cell(pd.Series(v), metric_of[t]) for v, t in zip(cells["value"], cells["target"])]
+        # Tokens first, then the curves in their usual order, label counts ascending, content before style.
+        curve_rank = {(m, c): i for i, (m, c, _) in enumerate(curves)}
+        cells["rank"] = [(-1 if code == "tokens" else curve_rank.get((m, c), 99),
+                          (col == "all", int(col) if str(col).isdigit() else 0), code != "content")
+                         for m, c, col, code in zip(cells["mode"], cells["curve"], cells["column"], cells["code"])]
+        cells = cells.sort_values("rank", key=lambda r: r.map(lambda k: k), kind="stable")
+        order = list(dict.fromkeys(zip(cells["mode"], cells["curve"], cells["column"], cells["code"])))
+        table = cells.pivot(index=["mode", "curve", "column", "code"], columns="target", values="cell").reindex(order)
+        targets = ["class"] + sorted(t for t in table.columns if t != "class")
+        table = table[[t for t in targets if t in table.columns]]
+        table.columns = [f"{t} ({'R^2' if metric_of[t] == 'r2' else 'acc. %'})" for t in table.columns]
+        print(f"\nDisentanglement on {domain}")
+        with pd.option_context("display.width", 220, "display.max_columns", 20):
+            print(table.fillna("—").to_string())
+else:
+    print("\nNo disentanglement report in these runs.")
+
+# %% [markdown]
+# ## Saved codes (`probe --save-codes`)
+# The class probabilities and style codes of one csd run (the one with the most labels, seed 0
+# first) on one domain (the first with stored attributes, else the home test split), each
+# projected on its first two principal components and coloured by class (left) and by an
+# attribute (right, the first stored one), to `<results_dir>/codes_pca.png`.
+
+# %%
+code_files = sorted((RESULTS_DIR / "codes").glob("*.h5")) if (RESULTS_DIR / "codes").is_dir() else []
+if code_files:
+    import h5py
+
+    def pca2(x):
+        centred = x - x.mean(axis=0)
+        _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+        explained = singular ** 2 / max(np.sum(singular ** 2), 1e-30)
+        return centred @ vt[:2].T, explained
+
+    csd_runs = df[df["method"] == "csd"].sort_values(["x", "seed"], ascending=[False, True])
+    wanted = [RESULTS_DIR / "codes" / (str(r).replace("|", "_").replace("/", "_") + ".h5") for r in csd_runs["run_id"]]
+    path = next((p for p in wanted if p.is_file()), code_files[0])
+    with h5py.File(path, "r") as f:
+        run_id = f.attrs["run_id"]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f.attrs["class_names"]]
+        domain = next((d for d in f if "attributes" in f[d]), "home" if "home" in f else list(f)[0])
+        g = f[domain]
+        codes = {"content probabilities": g["content_probabilities"][()].astype(np.float64)}
+        if "style" in g:
+            codes["style"] = g["style"][()].astype(np.float64)
+        labels = g["labels"][()]
+        attribute = sorted(g["attributes"])[0] if "attributes" in g else None
+        attribute_values = g["attributes"][attribute][()] if attribute else None
+    print(f"\nCodes of {run_id} on {domain}: {len(labels)} rows, " + ", ".join(f"{k} {v.shape}" for k, v in codes.items()))
+    fig, axes = plt.subplots(len(codes), 2, figsize=(9.6, 4.2 * len(codes)), dpi=110, squeeze=False)
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    for row, (name, x) in enumerate(codes.items()):
+        xy, explained = pca2(x)
+        ax = axes[row][0]
+        for label in np.unique(labels):
+            mask = labels == label
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=4, alpha=0.6, color=cmap(int(label) % cmap.N),
+                       label=names[label] if label < len(names) else str(label))
+        ax.set_title(f"{name}: by class", fontsize=9)
+        ax.legend(markerscale=3, fontsize=6, ncol=2, loc="best")
+        ax = axes[row][1]
+        if attribute is not None:
+            points = ax.scatter(xy[:, 0], xy[:, 1], s=4, alpha=0.7, c=attribute_values, cmap="viridis")
+            fig.colorbar(points, ax=ax, label=attribute)
+            ax.set_title(f"{name}: by {attribute}", fontsize=9)
+        else:
+            ax.set_axis_off()
+        for ax in axes[row]:
+            ax.set_xlabel(f"PC 1 ({100 * explained[0]:.1f}%)", fontsize=8)
+            ax.set_ylabel(f"PC 2 ({100 * explained[1]:.1f}%)", fontsize=8)
+    fig.suptitle(f"{run_id} on {domain}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, "codes_pca.png")
+else:
+    print("\nNo saved codes (the runs had no --save-codes).")
 
 # %% [markdown]
 # ## The feature cache (optional)
@@ -461,8 +639,4 @@ if CACHE is not None:
     ax.set_title(f"Test tokens, PCA ({len(pick)} of {n})")
     ax.legend(markerscale=2.5, fontsize=7, ncol=2, loc="best", title="label", title_fontsize=8)
     fig.tight_layout()
-    pca_path = RESULTS_DIR / "tokens_pca.png"
-    fig.savefig(pca_path)
-    print(f"wrote {pca_path}")
-    if not IN_NOTEBOOK:
-        plt.close(fig)
+    save_figure(fig, "tokens_pca.png")

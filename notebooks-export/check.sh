@@ -22,7 +22,7 @@ MPLBACKEND=Agg "$python" "$here/analysis.py" "$work" "$work/cache.h5" > "$work/a
     || { cat "$work/analysis.log" >&2; fail "analysis.py exited non-zero"; }
 cat "$work/analysis.log"
 
-for figure in error_vs_labels.png tokens_pca.png study_error_vs_labels.png; do
+for figure in error_vs_labels.png tokens_pca.png study_error_vs_labels.png domains_error_vs_labels.png codes_pca.png; do
     [[ -s "$work/$figure" ]] || fail "$figure was not written"
     # The PNG signature: a real image, not an empty or error file.
     [[ "$(head -c 8 "$work/$figure" | od -An -tx1 | tr -d ' \n')" == "89504e470d0a1a0a" ]] \
@@ -31,6 +31,11 @@ done
 grep -q "skipped line .*torn last line" "$work/analysis.log" || fail "the torn last line was not reported"
 grep -q "Best test error (%), mean ± std over 3 seeds" "$work/analysis.log" || fail "no summary table"
 grep -q "/test: rows=600" "$work/analysis.log" || fail "no cache split sizes"
+grep -q "^Domain yellow (2000 test rows): validation chosen test error (%)" "$work/analysis.log" \
+    || fail "no evaluation-domain table"
+grep -q "^Disentanglement on white" "$work/analysis.log" || fail "no disentanglement table"
+grep -q "stripe_angle (R^2)" "$work/analysis.log" || fail "no attribute column in the disentanglement table"
+grep -q "^Codes of csd-nall-s0 on white: 300 rows" "$work/analysis.log" || fail "the saved codes were not drawn"
 grep -q "48 of 96 runs have no validation subset" "$work/analysis.log" \
     || fail "the study did not say which runs fall back to the best test error"
 

@@ -14,6 +14,9 @@ OUT_DIR also holds finetune rows over the same grid, without validation. With --
 holds the probe rows only and FINETUNE_DIR/results.jsonl a study's finetune runs: csd and
 supervised at 100 labels, 3 seeds, with validation (the layout of study/probe + study/finetune).
 --torn appends half a row without its newline to OUT_DIR/results.jsonl, as a killed sweep leaves it.
+The probe rows also carry `evaluations` (domains `white` and `yellow`, as `probe --eval-cache`
+writes them) and a `disentanglement` report, and OUT_DIR/codes/ holds the `--save-codes` file of
+the csd runs with all labels (drawn from their own generator, so the rest is unchanged).
 Deterministic: same arguments, same bytes (numpy's seeded generator, no clock).
 """
 import argparse
@@ -103,9 +106,70 @@ def run_row(rng, backbone, method, labels, seed, cache_path, validation=False):
     if validation:
         row["validation_errors"] = validation_curve
         row["validation_chosen_test_error"] = curve[validation_curve.index(min(validation_curve))]
+    if backbone == "probe" and validation:
+        add_shift_fields(row, curve, validation_curve, method, n, seed)
     if backbone == "finetune":  # finetune records the model and data set, and no cache path
         row["cache"] = {**CACHE_ATTRS, "weights_sha256": "0" * 64, "feature_dim": "32", "path": ""}
     return row
+
+
+DOMAINS = {"white": 1.6, "yellow": 1.9}  # error multipliers of the striped domains
+ATTRIBUTES = ["stripe_angle", "stripe_phase", "stripe_spacing", "stripe_width"]
+
+
+def add_shift_fields(row, curve, validation_curve, method, n, seed):
+    """`evaluations` and `disentanglement` as probe writes them, from a generator of their own."""
+    rng = np.random.default_rng(1000 + 10 * seed + (0 if method == "csd" else 5) + n % 997)
+    chosen = validation_curve.index(min(validation_curve))
+    row["evaluations"] = []
+    for name, factor in DOMAINS.items():
+        errors = [round(min(0.9, float(e * factor * (1 + rng.normal(0, 0.03)))), 4) for e in curve]
+        best = min(errors)
+        row["evaluations"].append({
+            "name": name, "cache": {"path": f"/cache/{name}.h5", "dataset_id": f"mnist-{name}-stripes"},
+            "test_rows": 2000, "test_errors": errors, "final_test_error": errors[-1], "best_test_error": best,
+            "best_epoch": errors.index(best) + 1, "validation_chosen_test_error": errors[chosen]})
+    scores = []
+    for domain in ["home", *DOMAINS]:
+        codes = ["tokens", "content"] + (["style"] if method == "csd" else [])
+        for code in codes:
+            accuracy = {"tokens": 0.8, "content": 1 - curve[-1], "style": 0.4}[code]
+            scores.append({"domain": domain, "code": code, "target": "class", "metric": "accuracy",
+                           "value": round(float(accuracy + rng.normal(0, 0.01)), 4), "rows": 2000})
+            if domain == "home":
+                continue
+            for attribute in ATTRIBUTES:
+                r2 = {"tokens": 0.7, "content": 0.05, "style": 0.6}[code]
+                scores.append({"domain": domain, "code": code, "target": attribute, "metric": "r2",
+                               "value": round(float(r2 + rng.normal(0, 0.02)), 4), "rows": 2000})
+    row["disentanglement"] = scores
+
+
+def write_codes(out, rows=300, style_dim=8):
+    """codes/<run>.h5 of the csd runs with all labels, laid out as probe --save-codes writes them."""
+    rng = np.random.default_rng(2)
+    (out / "codes").mkdir(exist_ok=True)
+    for seed in SEEDS:
+        with h5py.File(out / "codes" / f"csd-nall-s{seed}.h5", "w") as f:
+            f.attrs["run_id"] = f"csd-nall-s{seed}"
+            f.attrs["method"] = "csd"
+            f.attrs.create("class_names", CLASSES, dtype=h5py.string_dtype())
+            for domain in ["home", *DOMAINS]:
+                g = f.create_group(domain)
+                labels = rng.integers(0, len(CLASSES), size=rows).astype(np.int64)
+                logits = 3 * np.eye(len(CLASSES))[labels] + rng.normal(0, 1, size=(rows, len(CLASSES)))
+                p = np.exp(logits - logits.max(axis=1, keepdims=True))
+                g["content_probabilities"] = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+                angle = rng.uniform(-90, 90, size=rows).astype(np.float32)
+                style = rng.normal(0, 1, size=(rows, style_dim))
+                style[:, 0] += angle / 30
+                g["style"] = style.astype(np.float32)
+                g["labels"] = labels
+                g["row"] = np.arange(rows, dtype=np.int64)
+                if domain != "home":
+                    a = g.create_group("attributes")
+                    a["stripe_angle"] = angle
+                    a["stripe_width"] = rng.integers(2, 5, size=rows).astype(np.float32)
 
 
 def write_results(out, torn, finetune=None):
@@ -173,6 +237,7 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     count, finetune_count = write_results(args.out, args.torn, args.finetune)
     write_cache(args.out)
+    write_codes(args.out)
     print(f"wrote {count} rows to {args.out / 'results.jsonl'}{' (+ a torn line)' if args.torn else ''} "
           f"and {args.out / 'cache.h5'}")
     if args.finetune is not None:

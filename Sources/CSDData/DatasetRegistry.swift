@@ -6,6 +6,7 @@ import Foundation
 /// |---|---|---|
 /// | `mnist`, `fashion-mnist` | folder of IDX files (plain or .gz) | none |
 /// | `mnist-white-stripes`, `mnist-yellow-stripes` | folder of MNIST IDX files | `seed`, `width`, `spacing`, `angle`, `phase` |
+/// | `fashion-mnist-white-stripes`, `fashion-mnist-yellow-stripes` | folder of Fashion-MNIST IDX files | as above |
 /// | `cifar10` | `cifar-10-batches-bin` or the folder above it | none |
 /// | `svhn` | folder of `*_32x32.mat` | none |
 /// | `galaxymnist` | folder of `train_dataset.hdf5[.gz]`, `test_dataset.hdf5[.gz]` | none |
@@ -13,7 +14,8 @@ import Foundation
 /// | `npy` | `<images.npy>,<labels.npy>` or a folder | `classes` (comma-separated names) |
 /// | `synthetic` | none | `classes`, `train`, `test`, `size`, `seed` |
 public enum DatasetRegistry {
-    public static let kinds = ["mnist", "fashion-mnist", "mnist-white-stripes", "mnist-yellow-stripes", "cifar10", "svhn",
+    public static let kinds = ["mnist", "fashion-mnist", "mnist-white-stripes", "mnist-yellow-stripes",
+                               "fashion-mnist-white-stripes", "fashion-mnist-yellow-stripes", "cifar10", "svhn",
                                "galaxymnist", "folder", "npy", "synthetic"]
 
     public static func open(_ spec: String) throws -> any Dataset {
@@ -32,12 +34,15 @@ public enum DatasetRegistry {
             return parsed.kind == "mnist"
                 ? try IDXDataset(root: path, id: "mnist", classNames: IDXDataset.mnistClasses)
                 : try IDXDataset(root: path, id: "fashion-mnist", classNames: IDXDataset.fashionMNISTClasses)
-        case "mnist-white-stripes", "mnist-yellow-stripes":
+        case "mnist-white-stripes", "mnist-yellow-stripes", "fashion-mnist-white-stripes", "fashion-mnist-yellow-stripes":
             try requirePath()
             let stripes = try StripeOptions(parsing: &options)
             try options.finish(kind: parsed.kind, accepted: StripeOptions.keys)
-            let base = try IDXDataset(root: path, id: "mnist", classNames: IDXDataset.mnistClasses)
-            return try StripedMNISTDataset(base: base, color: parsed.kind == "mnist-white-stripes" ? .white : .yellow,
+            // Any IDX folder of 28 x 28 images; the kind names the classes.
+            let base = parsed.kind.hasPrefix("fashion-")
+                ? try IDXDataset(root: path, id: "fashion-mnist", classNames: IDXDataset.fashionMNISTClasses)
+                : try IDXDataset(root: path, id: "mnist", classNames: IDXDataset.mnistClasses)
+            return try StripedMNISTDataset(base: base, color: parsed.kind.hasSuffix("white-stripes") ? .white : .yellow,
                                            options: stripes)
         case "cifar10":
             try requirePath()

@@ -34,6 +34,20 @@ final class FinetuneRun {
     var state: TrainingState
     var orderRNG: RandomStream, priorRNG: RandomStream
     let checkpoints: URL
+    /// The evaluation data sets' test splits (`--eval-dataset`), in the order given.
+    let domains: [EvaluationDomain]
+    /// The codes of the final evaluation (home first), for the disentanglement report.
+    var finalCodes: [EvaluatedCodes] = []
+
+    /// An evaluation data set's test split, evaluated with the home test split.
+    struct EvaluationDomain {
+        let name: String
+        let spec: String
+        let dataset: any Dataset
+        let bank: ImageBank
+        /// The rows of the evaluations during training (all, or a class-balanced subset).
+        let evaluationRows: [Int]
+    }
 
     var classes: Int { train.split.classNames.count }
     var stepsPerEpoch: Int { (pool.count + settings.options.unlabeledBatch - 1) / settings.options.unlabeledBatch }
@@ -46,6 +60,7 @@ final class FinetuneRun {
         dataset = try DatasetRegistry.open(s.dataset)
         let trainSplit = try Self.split(dataset, s.trainSplit, spec: s.dataset)
         let testSplit = try Self.split(dataset, s.testSplit, spec: s.dataset)
+        let evaluationSplits = try Self.evaluationSplits(s, classes: trainSplit.classNames.count)
         let trainLabels = Array(try trainSplit.labels().prefix(s.limit ?? .max))
         (validation, pool, labeled) = try Self.subsets(s, labels: trainLabels, classes: trainSplit.classNames.count)
         self.trainLabels = trainLabels
@@ -74,7 +89,7 @@ final class FinetuneRun {
         self.heads = heads
         // The memory plan, before any data is loaded: a run that cannot fit stops here.
         plan = try Self.memoryPlan(s, backbone: backbone, heads: heads.parameterCount, labeled: labeled.count,
-                                   pool: pool.count, splits: [trainSplit, testSplit])
+                                   pool: pool.count, splits: [trainSplit, testSplit] + evaluationSplits.map(\.split))
         logger.info("\(plan)")
         backbone.recomputeActivations(plan.recompute)
         logger.info("loading \(s.dataset)")
@@ -84,6 +99,20 @@ final class FinetuneRun {
         self.test = test
         evaluationRows = LabelSubsets.subset(labels: test.labels, classes: testSplit.classNames.count, size: s.evaluationLimit,
                                              seed: s.seed)
+        domains = try evaluationSplits.map { e in
+            let bank = try ImageBank(split: e.split, preprocessing: preprocessing, limit: s.limit)
+            return EvaluationDomain(name: e.name, spec: e.spec, dataset: e.dataset, bank: bank,
+                                    evaluationRows: LabelSubsets.subset(labels: bank.labels, classes: e.split.classNames.count,
+                                                                        size: s.evaluationLimit, seed: s.seed))
+        }
+        if state.domainTestErrors == nil && state.testErrors.isEmpty && !domains.isEmpty {
+            state.domainTestErrors = domains.map { _ in [] }
+        }
+        guard (state.domainTestErrors?.count ?? 0) == domains.count else {
+            throw OptionError("--eval-dataset: the checkpoint in \(checkpoints.path) was evaluated on "
+                              + "\(state.domainTestErrors?.count ?? 0) evaluation data sets, not \(domains.count); "
+                              + "continue with the same --eval-dataset list, or use another --out")
+        }
         for bank in [train, test] where !bank.holdsImages { logger.info("split '\(bank.split.name)': read sample by sample (\(ImageBank.note))") }
         let (dataset, weights) = (self.dataset, initialWeights), cache = try s.cache.map {
             try ReferenceTokens(path: $0, dataset: dataset, split: s.trainSplit, rows: trainLabels.count,
@@ -100,6 +129,26 @@ final class FinetuneRun {
         step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
                             standardization: standardization, microBatches: plan.accumulate, pixels: { try train.pixels($0) },
                             cachedTokens: s.reconstructionTarget == .cached ? cache.map { c in { c.rows($0) } } : nil)
+    }
+
+    /// The evaluation data sets' test splits: opened and checked (the class count) before any
+    /// data loads; a name is `NAME` of `NAME=SPEC`, else the data set's id.
+    static func evaluationSplits(_ s: FinetuneSettings, classes: Int) throws
+        -> [(name: String, spec: String, dataset: any Dataset, split: any DatasetSplit)] {
+        var names = Set<String>()
+        return try s.evaluationDatasets.map { text in
+            let (name, spec) = FinetuneSettings.namedDataset(text)
+            let dataset = try DatasetRegistry.open(spec)
+            let split = try Self.split(dataset, s.testSplit, spec: spec)
+            guard split.classNames.count == classes else {
+                throw OptionError("--eval-dataset \(spec): \(split.classNames.count) classes, the training data set has \(classes)")
+            }
+            let resolved = name ?? dataset.id
+            guard resolved != "home", names.insert(resolved).inserted else {
+                throw OptionError("--eval-dataset \(text): the name '\(resolved)' is taken; name it NAME=SPEC")
+            }
+            return (resolved, spec, dataset, split)
+        }
     }
 
     static func split(_ dataset: any Dataset, _ name: String, spec: String) throws -> any DatasetSplit {
@@ -201,12 +250,32 @@ final class FinetuneRun {
 
     /// The error rate of argmax p on `rows` of `bank` with the current backbone and heads.
     func errorRate(_ bank: ImageBank, rows: [Int], progress: any ProgressSink) throws -> Double {
+        try evaluate(bank, rows: rows, keepCodes: false, domain: "", progress: progress).error
+    }
+
+    /// The error rate on `rows` of `bank` and, with `keepCodes`, the rows' logits, style codes
+    /// and standardised tokens (one backbone pass for both).
+    func evaluate(_ bank: ImageBank, rows: [Int], keepCodes: Bool, domain: String,
+                  progress: any ProgressSink) throws -> (error: Double, codes: EvaluatedCodes?) {
         let tokens = BackboneTokens(backbone: backbone, standardization: settings.options.standardize ? standardization : nil)
         let labels = rows.map { bank.labels[$0] }
+        var logits: [Tensor] = [], styles: [Tensor] = [], tokenRows: [Tensor] = []
         defer { progress.finish() }
-        return try Evaluation.errorRate(count: rows.count, labels: labels, chunk: settings.evaluationBatch) { range in
+        let error = try Evaluation.errorRate(count: rows.count, labels: labels, chunk: settings.evaluationBatch) { range in
             defer { progress.advance(by: range.count) }
-            return heads.encode(tokens(try bank.pixels(Array(rows[range])))).logits.value
+            let t = tokens(try bank.pixels(Array(rows[range])))
+            let codes = heads.encode(t)
+            if keepCodes {
+                logits.append(codes.logits.value)
+                tokenRows.append(t.value)
+                if let style = codes.style { styles.append(style.value) }
+            }
+            return codes.logits.value
         }
+        guard keepCodes, !logits.isEmpty else { return (error, nil) }
+        return (error, EvaluatedCodes(domain: domain, labels: labels, attributes: bank.attributes.mapValues { a in rows.map { a[$0] } },
+                                      logits: Kernels.concat(logits, axis: 0),
+                                      style: styles.isEmpty ? nil : Kernels.concat(styles, axis: 0),
+                                      tokens: Kernels.concat(tokenRows, axis: 0)))
     }
 }

@@ -67,6 +67,22 @@ public struct FinetuneSettings: Sendable {
     public var output: URL
     /// Stop after this many optimiser steps in this process, as if killed (tests, smoke runs).
     public var stopAfterSteps: Int?
+    /// Evaluation data sets (`--eval-dataset [NAME=]SPEC`): the test split of each is evaluated
+    /// with the home test split, through the same backbone and preprocessing. Not part of the run
+    /// ID; a checkpoint continues only with the same list.
+    public var evaluationDatasets: [String] = []
+    /// `--save-codes`: the final evaluation's class probabilities and style codes of every test
+    /// split in `<out>/codes/<run>.h5` (probe's layout).
+    public var saveCodes = false
+
+    /// (`white`, `fashion-mnist-white-stripes:/d`) from `white=fashion-mnist-white-stripes:/d`;
+    /// (nil, spec) when the text before the first `=` is not a plain name (a spec has a `:`).
+    public static func namedDataset(_ text: String) -> (name: String?, spec: String) {
+        if let eq = text.firstIndex(of: "="), !text[..<eq].contains(where: { ":/?&".contains($0) }) {
+            return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+        }
+        return (nil, text)
+    }
 
     public init(model: String, dataset: String, output: URL) {
         self.model = model

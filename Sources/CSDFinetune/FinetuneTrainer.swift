@@ -1,4 +1,5 @@
 import CSDBackbones
+import CSDFeatureStore
 import CSDMethod
 import CSDResults
 import CSDSystem
@@ -142,16 +143,30 @@ public final class FinetuneTrainer {
     func evaluate(_ run: FinetuneRun, clock: inout Clock, wholeTestSplit: Bool = false) throws {
         let started = Date()
         let rows = wholeTestSplit ? Array(0..<run.test.count) : run.evaluationRows
-        let error = try run.errorRate(run.test, rows: rows, progress: progress("evaluate", rows.count, 0))
+        // The final evaluation keeps the codes of every test split for the disentanglement report.
+        let (error, codes) = try run.evaluate(run.test, rows: rows, keepCodes: wholeTestSplit, domain: RunResult.homeDomain,
+                                              progress: progress("evaluate", rows.count, 0))
         run.state.testErrors.append(error)
         var line = "step \(run.state.step) (epoch \(run.state.epoch + 1)/\(settings.epochs)): test error "
             + String(format: "%.4f", error) + (rows.count < run.test.count ? " (\(rows.count) rows)" : "")
+        run.finalCodes = codes.map { [$0] } ?? []
+        var evaluatedRows = rows.count
+        for (i, domain) in run.domains.enumerated() {
+            let domainRows = wholeTestSplit ? Array(0..<domain.bank.count) : domain.evaluationRows
+            let (domainError, domainCodes) = try run.evaluate(domain.bank, rows: domainRows, keepCodes: wholeTestSplit,
+                                                              domain: domain.name,
+                                                              progress: progress("evaluate \(domain.name)", domainRows.count, 0))
+            run.state.domainTestErrors?[i].append(domainError)
+            run.finalCodes += domainCodes.map { [$0] } ?? []
+            evaluatedRows += domainRows.count
+            line += ", \(domain.name) " + String(format: "%.4f", domainError)
+        }
         if !run.validation.isEmpty {
             let validationError = try run.errorRate(run.train, rows: run.validation, progress: SilentProgress())
             run.state.validationErrors.append(validationError)
             line += ", validation error \(String(format: "%.4f", validationError))"
         }
-        clock.secondsPerEvaluatedRow = Date().timeIntervalSince(started) / Double(rows.count + run.validation.count)
+        clock.secondsPerEvaluatedRow = Date().timeIntervalSince(started) / Double(evaluatedRows + run.validation.count)
         // The evaluation's buffers (other sizes than a training step's) leave the pool, so that
         // training does not hold both sets.
         StoragePool.shared.releaseCached()
@@ -167,8 +182,10 @@ public final class FinetuneTrainer {
         case .epochs(let n): during = (s.epochs - run.state.epoch - 1) / n
         case .steps(let n): during = (total - 1) / n - done / n
         }
-        let rows = Double(max(0, during)) * Double(run.evaluationRows.count + run.validation.count)
-            + Double(run.test.count + run.validation.count)
+        let domainRows = run.domains.reduce(0) { $0 + $1.evaluationRows.count }
+        let domainFinal = run.domains.reduce(0) { $0 + $1.bank.count }
+        let rows = Double(max(0, during)) * Double(run.evaluationRows.count + domainRows + run.validation.count)
+            + Double(run.test.count + domainFinal + run.validation.count)
         let perRow = clock.secondsPerEvaluatedRow ?? 0
         return rows * perRow
     }
@@ -191,6 +208,10 @@ public final class FinetuneTrainer {
                                           to: folder.appendingPathComponent(TrainingCheckpoint.headsFile))
         try exportTokens?(modelFolder, "finetune:\(run.reference.id):\(folder.lastPathComponent)")
         let row = result(run)
+        if s.saveCodes && !run.finalCodes.isEmpty {
+            try CodesFile.write(run.finalCodes.map(\.file), runID: s.runID, method: s.method.rawValue,
+                                classNames: run.train.split.classNames, results: s.output)
+        }
         var subsets = [s.labels.map(String.init) ?? "all": s.labels == nil ? [] : run.labeled]
         if !run.validation.isEmpty { subsets["validation"] = run.validation }
         try SubsetFiles.record(subsets, seed: s.seed, results: s.output)
@@ -211,7 +232,7 @@ public final class FinetuneTrainer {
 
     func result(_ run: FinetuneRun) -> RunResult {
         let s = settings, state = run.state
-        return RunResult(
+        var row = RunResult(
             runID: s.runID, method: s.method.rawValue, labels: run.labeled.count,
             labelsRequested: s.labels.map(String.init) ?? "all", seed: s.seed, options: options(run), epochs: s.epochs,
             errors: ErrorHistory(test: state.testErrors, validation: run.validation.isEmpty ? nil : state.validationErrors),
@@ -221,6 +242,18 @@ public final class FinetuneTrainer {
                     "feature_dim": "\(run.backbone.imageTokenDimension)", "path": s.cache ?? ""],
             subsetFile: "subsets/seed-\(s.seed).json", trainRows: run.train.count, testRows: run.test.count,
             backbone: "finetune", timestamp: ISO8601DateFormatter().string(from: Date()))
+        if !run.domains.isEmpty {
+            row.evaluations = zip(run.domains, state.domainTestErrors ?? []).map { domain, errors in
+                DomainEvaluation(name: domain.name, cache: ["dataset": domain.spec, "dataset_id": domain.dataset.id,
+                                                            "dataset_fingerprint": domain.dataset.fingerprint],
+                                 testRows: domain.bank.count,
+                                 errors: ErrorHistory(test: errors, validation: run.validation.isEmpty ? nil : state.validationErrors))
+            }
+        }
+        if !run.finalCodes.isEmpty {
+            row.disentanglement = run.finalCodes.flatMap { $0.scores(method: s.method, classes: run.classes) }
+        }
+        return row
     }
 }
 

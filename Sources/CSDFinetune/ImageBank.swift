@@ -13,6 +13,9 @@ final class ImageBank: @unchecked Sendable {
     let preprocessing: Preprocessing
     /// The decoded images, or nil when they are read on demand.
     private let images: [Image]?
+    /// The per-row attributes (stripe and synthetic parameters) of a split held in memory, by
+    /// name; empty for a split read on demand.
+    private(set) var attributes: [String: [Float]] = [:]
 
     static var memoryBudget: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) / 4 }
     static let note = "its decoded images would exceed a quarter of the memory"
@@ -35,11 +38,16 @@ final class ImageBank: @unchecked Sendable {
         }
         var images = [first.image]
         images.reserveCapacity(count)
-        while let sample = try reader.next() { images.append(sample.image) }
+        var attributes = first.attributes.mapValues { [$0] }
+        while let sample = try reader.next() {
+            images.append(sample.image)
+            for (name, value) in sample.attributes { attributes[name, default: []].append(value) }
+        }
         guard images.count == count else {
             throw DatasetError(file: split.name, "split '\(split.name)' announced \(count) samples but yielded \(images.count)")
         }
         self.images = images
+        self.attributes = attributes.filter { $0.value.count == count }
     }
 
     /// What the decoded images of a split would take in memory (its first image's size times

@@ -23,5 +23,8 @@ struct TrainingState: Codable {
     var testErrors: [Double] = []
     /// Validation errors after each epoch (empty without a validation subset).
     var validationErrors: [Double] = []
+    /// Test errors of each evaluation data set (`--eval-dataset`) after each evaluation; nil
+    /// without one (and in checkpoints written before the option existed).
+    var domainTestErrors: [[Double]]?
     var wallSeconds = 0.0
 }

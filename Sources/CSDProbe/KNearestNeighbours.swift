@@ -44,6 +44,14 @@ enum KNearestNeighbours {
                                     labeledIndices: labeled, chosenK: k)
     }
 
+    /// The error rate with a fixed k on other rows (an evaluation cache's test split).
+    static func errorRate(data: ProbeData, bank labeled: [Int], k: Int, options o: MethodOptions, features: Tensor,
+                          labels: [Int], batch: ([Int]) -> Tensor) -> Double {
+        errorRates(bank: normalizedRows(batch(labeled)), bankLabels: labeled.map { data.trainLabels[$0] },
+                   queries: normalizedRows(data.standardized(features, o.standardize)), labels: labels, ks: [k],
+                   classes: data.classes)[0]
+    }
+
     /// The error rate of the majority vote of the k most similar bank rows, for each k of `ks`;
     /// ties go to the class with the larger summed similarity, then the smaller label. Rows are
     /// L2-normalised, so the product is the cosine similarity.

@@ -9,6 +9,8 @@ public final class ProbeData: @unchecked Sendable {
     public let trainLabels: [Int]
     public let testFeatures: Tensor
     public let testLabels: [Int]
+    /// The test split's per-row attributes (stripe and synthetic parameters), by name.
+    public let testAttributes: [String: [Float]]
     public let classNames: [String]
     public let provenance: CacheProvenance
     /// False for a minimal cache (features and labels only): its provenance fields are unknown.
@@ -36,6 +38,7 @@ public final class ProbeData: @unchecked Sendable {
         trainLabels = try reader.labels(trainSplit)
         testFeatures = try reader.features(testSplit)
         testLabels = try reader.labels(testSplit)
+        testAttributes = try reader.attributes(testSplit)
         guard trainFeatures.shape[0] > 0, testFeatures.shape[0] > 0 else {
             throw OptionError("\(url.path): the train or test split is empty")
         }

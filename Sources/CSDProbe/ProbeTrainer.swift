@@ -40,11 +40,18 @@ public enum ProbeTrainer {
         public let labeledIndices: [Int]
         /// The kNN baseline's k, when the run chose it.
         public let chosenK: Int?
+        /// Test errors on each evaluation cache, in the order given (the home validation history
+        /// attached, so the validation-chosen error is taken at the same evaluation).
+        public var domainErrors: [ErrorHistory] = []
+        /// The trained heads' codes of every evaluated test split, the home split first; empty
+        /// for kNN.
+        public var codes: [DomainCodes] = []
     }
 
     /// `threads` is consulted before every step: a sweep hands the cores of finished lanes to the
     /// runs still going.
-    public static func run(_ spec: RunSpec, data: ProbeData, threads: () -> Int = { Threads.count }) -> Outcome {
+    public static func run(_ spec: RunSpec, data: ProbeData, evaluations: [EvaluationCache] = [],
+                           threads: () -> Int = { Threads.count }) -> Outcome {
         let o = spec.options, k = data.classes
         let (validation, rest) = LabelSubsets.holdOut(labels: data.trainLabels, classes: k, perClass: spec.validationPerClass,
                                                       seed: spec.seed)
@@ -53,7 +60,13 @@ public enum ProbeTrainer {
         // standardised as they are gathered, so a run holds no copy of the split.
         func batch(_ rows: [Int]) -> Tensor { data.standardized(Kernels.gatherRows(data.trainFeatures, rows), o.standardize) }
         if spec.method == .knn {
-            return KNearestNeighbours.run(data: data, bank: labeled, validation: validation, options: o) { batch($0) }
+            var outcome = KNearestNeighbours.run(data: data, bank: labeled, validation: validation, options: o) { batch($0) }
+            outcome.domainErrors = evaluations.map { e in
+                ErrorHistory(test: [KNearestNeighbours.errorRate(data: data, bank: labeled, k: outcome.chosenK!, options: o,
+                                                                 features: e.features, labels: e.labels) { batch($0) }],
+                             validation: outcome.errors.validation)
+            }
+            return outcome
         }
         var initRNG = RandomStream(seed: spec.seed, .initialisation)
         var orderRNG = RandomStream(seed: spec.seed, .order)
@@ -61,7 +74,7 @@ public enum ProbeTrainer {
         let stepsPerEpoch = (rest.count + o.unlabeledBatch - 1) / o.unlabeledBatch
         let labeledBatch = min(labeled.count, o.labeledBatch)
 
-        let (step, logits) = makeStep(spec, dimension: data.dimension, classes: k, rng: &initRNG) {
+        let (step, logits, style) = makeStep(spec, dimension: data.dimension, classes: k, rng: &initRNG) {
             Variable(batch($0))
         }
         let prior = ContentStyleObjective.classPrior(o.classPrior, labels: labeled.map { data.trainLabels[$0] }, classes: k)
@@ -69,6 +82,7 @@ public enum ProbeTrainer {
         let validationLabels = validation.map { data.trainLabels[$0] }
 
         var errors = ErrorHistory(test: [], validation: validation.isEmpty ? nil : [])
+        var domainTests = evaluations.map { _ in [Double]() }
         for _ in 0..<spec.epochs {
             let poolOrder = orderRNG.permutation(rest.count)
             var cycle = LabeledCycle(order: orderRNG.permutation(labeled.count))
@@ -82,19 +96,32 @@ public enum ProbeTrainer {
             } }
             Threads.withLimit(threads()) {
                 errors.test.append(errorRate(logits, data.testFeatures, data.testLabels, data: data, standardize: o.standardize))
+                for (i, e) in evaluations.enumerated() {
+                    domainTests[i].append(errorRate(logits, e.features, e.labels, data: data, standardize: o.standardize))
+                }
                 if let validationTokens {
                     errors.validation?.append(errorRate(logits, validationTokens, validationLabels, data: data,
                                                         standardize: o.standardize))
                 }
             }
         }
-        return Outcome(errors: errors, labeledIndices: labeled, chosenK: nil)
+        var outcome = Outcome(errors: errors, labeledIndices: labeled, chosenK: nil)
+        outcome.domainErrors = domainTests.map { ErrorHistory(test: $0, validation: errors.validation) }
+        outcome.codes = Threads.withLimit(threads()) {
+            TestDomain.all(data, evaluations).map { domain in
+                DomainCodes(domain: domain, method: spec.method, logits: logits, style: style) {
+                    data.standardized($0, o.standardize)
+                }
+            }
+        }
+        return outcome
     }
 
-    /// The training step of a csd, supervised or linear run and the logits it trains, with
-    /// heads initialised from `rng`.
+    /// The training step of a csd, supervised or linear run, the logits it trains and csd's
+    /// style code (when the heads have one), with heads initialised from `rng`.
     static func makeStep(_ spec: RunSpec, dimension d: Int, classes k: Int, rng: inout RandomStream,
-                         tokens: @escaping ([Int]) -> Variable) -> (TrainingStep, (Variable) -> Variable) {
+                         tokens: @escaping ([Int]) -> Variable)
+        -> (TrainingStep, (Variable) -> Variable, ((Variable) -> Variable)?) {
         let o = spec.options
         switch spec.method {
         case .linear:
@@ -102,14 +129,15 @@ public enum ProbeTrainer {
             let generator = Adam(groups: [ParameterGroup(name: "linear", parameters: layer.parameters, learningRate: o.lr)])
             let logits: (Variable) -> Variable = { layer($0) }
             return (TrainingStep(objective: .crossEntropy(logits: logits), options: o, generator: generator,
-                                 discriminator: nil, tokens: tokens), logits)
+                                 discriminator: nil, tokens: tokens), logits, nil)
         default:
             let heads = ContentStyleModel(dimension: d, classes: k, options: o, supervisedOnly: spec.method == .supervised,
                                           rng: &rng)
             let logits: (Variable) -> Variable = { heads.encode($0).logits }
             let objective: TrainingStep.Objective = spec.method == .csd ? .contentStyle(heads) : .crossEntropy(logits: logits)
+            let style: ((Variable) -> Variable)? = spec.method == .csd && heads.style != nil ? { heads.encode($0).style! } : nil
             return (TrainingStep(objective: objective, options: o, generator: Adam(groups: [heads.headsGroup(o)]),
-                                 discriminator: heads.discriminatorOptimizer(o), tokens: tokens), logits)
+                                 discriminator: heads.discriminatorOptimizer(o), tokens: tokens), logits, style)
         }
     }
 

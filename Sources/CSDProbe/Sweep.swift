@@ -48,10 +48,17 @@ public final class SweepRunner {
     public let directory: URL
     public let parallelRuns: Int
     public let store: ResultsStore
+    /// Evaluation caches (`--eval-cache`): every run's test error on each, after every epoch.
+    public let evaluations: [EvaluationCache]
+    /// `--save-codes`: each run's codes of every evaluated test split in `codes/<run>.h5`.
+    public let saveCodes: Bool
+    /// The disentanglement report: after each run, on every evaluated test split.
+    public let disentanglement: Bool
 
     /// Checks the plan against the data before any training: a label count larger than the
     /// train split is refused.
-    public init(data: ProbeData, plan: SweepPlan, directory: URL, parallelRuns: Int) throws {
+    public init(data: ProbeData, plan: SweepPlan, directory: URL, parallelRuns: Int, evaluations: [EvaluationCache] = [],
+                saveCodes: Bool = false, disentanglement: Bool = true) throws {
         let held = LabelSubsets.holdOut(labels: data.trainLabels, classes: data.classes,
                                         perClass: plan.validationPerClass, seed: 0).validation.count
         for case let n? in plan.labels where n > data.trainLabels.count - held || n < 1 {
@@ -65,6 +72,13 @@ public final class SweepRunner {
         self.plan = plan
         self.directory = directory
         self.parallelRuns = max(1, parallelRuns)
+        self.evaluations = evaluations
+        self.saveCodes = saveCodes
+        self.disentanglement = disentanglement
+        var names = Set<String>()
+        for e in evaluations where !names.insert(e.name).inserted {
+            throw OptionError("--eval-cache: two evaluation caches are named '\(e.name)'; name them NAME=PATH")
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = ResultsStore(directory: directory)
     }
@@ -79,6 +93,10 @@ public final class SweepRunner {
         let todo = plan.cells.filter { !finished.contains($0.runID) }
             .enumerated().sorted { (cost[$0.element.method]!, $0.offset) < (cost[$1.element.method]!, $1.offset) }.map(\.element)
         try writeSubsets()
+        // The tokens' own scores do not depend on the run: computed once, recorded in every row.
+        let tokenScores = disentanglement && !todo.isEmpty ? Threads.withLimit(Threads.count) {
+            TestDomain.all(data, evaluations).flatMap { $0.tokenScores(data, standardize: plan.optionSets[0].standardize) }
+        } : []
         let lock = NSLock()
         var results: [RunResult] = []
         var firstError: Error?
@@ -104,10 +122,19 @@ public final class SweepRunner {
                 next += 1
                 lock.unlock()
                 let started = Date()
-                let outcome = ProbeTrainer.run(spec, data: data, threads: share)
-                let row = makeResult(spec, outcome, seconds: Date().timeIntervalSince(started))
+                let outcome = ProbeTrainer.run(spec, data: data, evaluations: evaluations, threads: share)
+                var row = makeResult(spec, outcome, seconds: Date().timeIntervalSince(started))
+                if disentanglement && !outcome.codes.isEmpty {
+                    row.disentanglement = tokenScores + Threads.withLimit(share()) {
+                        outcome.codes.flatMap { $0.scores(classes: data.classes) }
+                    }
+                }
                 lock.lock()
                 do {
+                    if saveCodes && !outcome.codes.isEmpty {
+                        try CodesFile.write(outcome.codes.map(\.file), runID: spec.runID, method: spec.method.rawValue,
+                                            classNames: data.classNames, results: directory)
+                    }
                     try store.append(row)
                     results.append(row)
                     done += 1
@@ -127,7 +154,7 @@ public final class SweepRunner {
         if let k = outcome.chosenK { options["knn_k_used"] = "\(k)" }
         if spec.validationPerClass > 0 { options["validation_per_class"] = "\(spec.validationPerClass)" }
         let p = data.provenance
-        return RunResult(
+        var row = RunResult(
             runID: spec.runID, method: spec.method.rawValue, labels: outcome.labeledIndices.count,
             labelsRequested: spec.labels.map(String.init) ?? "all", seed: spec.seed, options: options, epochs: spec.epochs,
             errors: outcome.errors,
@@ -137,6 +164,12 @@ public final class SweepRunner {
                     "matmul_precision": data.hasProvenance ? p.matmulPrecision.rawValue : FeatureCacheReader.unknown],
             subsetFile: "subsets/seed-\(spec.seed).json", trainRows: data.trainLabels.count,
             testRows: data.testLabels.count, backbone: "probe", timestamp: ISO8601DateFormatter().string(from: Date()))
+        if !evaluations.isEmpty {
+            row.evaluations = zip(evaluations, outcome.domainErrors).map { e, errors in
+                DomainEvaluation(name: e.name, cache: e.cacheRecord, testRows: e.labels.count, errors: errors)
+            }
+        }
+        return row
     }
 
     /// subsets/seed-<s>.json: the labeled indices of every label count of the grid.

@@ -42,11 +42,39 @@ public enum ErrorPlot {
         let marker: Marker
         let dashed: Bool
         let points: [(x: Double, mean: Double, std: Double)]
+        /// The dash pattern of an evaluation domain's curve (nil: the home test split's).
+        var dash: String? = nil
+        /// The evaluation domain (nil: the home test split).
+        var domain: String? = nil
+
+        /// The stroke-dasharray of the line: the domain's pattern, else dashed when trainable.
+        var dashArray: String? { dash ?? (dashed ? "6 4" : nil) }
+    }
+
+    /// Dash patterns of the evaluation domains, in the order the runs list them.
+    static let domainDashes = ["2 3", "9 3 2 3", "1 5", "12 4", "4 2 1 2 1 2"]
+
+    /// One curve per home curve and evaluation domain (`--eval-cache`): the method's colour and
+    /// marker, the domain's dash pattern, labelled "csd · white".
+    static func domainSeries(_ rows: [RunResult], metric: Metric) -> [Series] {
+        let homeSeries = makeSeries(ResultGrouping.groups(rows), metric: metric)
+        var out: [Series] = []
+        for (i, domain) in ResultsSummary.domainNames(rows).enumerated() {
+            let dash = domainDashes[i % domainDashes.count]
+            for s in makeSeries(ResultGrouping.groups(rows.compactMap { $0.onDomain(domain) }), metric: metric) {
+                // The home curve's colour and marker, so a method keeps them across domains.
+                let home = homeSeries.first { $0.label == s.label }
+                out.append(Series(group: s.group, label: "\(s.label) · \(domain)", color: home?.color ?? s.color,
+                                  marker: home?.marker ?? s.marker, dashed: s.dashed, points: s.points,
+                                  dash: s.dashed ? "\(dash) 6 4" : dash, domain: domain))
+            }
+        }
+        return out
     }
 
     public static func svg(_ rows: [RunResult], title: String) -> String {
         let metric = Metric(rows)
-        let series = makeSeries(ResultGrouping.groups(rows), metric: metric)
+        let series = makeSeries(ResultGrouping.groups(rows), metric: metric) + domainSeries(rows, metric: metric)
         var svg = SVGBuilder()
         svg.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         svg.open("svg", [("xmlns", "http://www.w3.org/2000/svg"), ("width", n(width)), ("height", n(height)),
@@ -222,7 +250,8 @@ public enum ErrorPlot {
     // MARK: - Curves
 
     static func draw(_ svg: inout SVGBuilder, _ s: Series, _ xs: PlotScale, _ ys: PlotScale) {
-        svg.open("g", [("class", "series"), ("data-method", s.group.method), ("data-backbone", s.group.backbone)])
+        svg.open("g", [("class", "series"), ("data-method", s.group.method), ("data-backbone", s.group.backbone)]
+                 + (s.domain.map { [("data-domain", $0)] } ?? []))
         let pts = pixels(s, xs, ys)
         if pts.count > 1 {
             let upper = pts.map { "\(n($0.x)),\(n($0.hi))" }
@@ -240,7 +269,7 @@ public enum ErrorPlot {
             ("class", "series-line"), ("d", "M" + pts.map { "\(n($0.x)),\(n($0.y))" }.joined(separator: " L")),
             ("fill", "none"), ("stroke", s.color), ("stroke-width", "2"), ("stroke-linejoin", "round"),
         ]
-        if s.dashed { line.append(("stroke-dasharray", "6 4")) }
+        if let dash = s.dashArray { line.append(("stroke-dasharray", dash)) }
         svg.element("path", line)
         for p in pts { marker(&svg, s, p.x, p.y) }
         svg.close("g")
@@ -318,7 +347,7 @@ public enum ErrorPlot {
             let y = y0 + 4 + rowHeight * (Double(i) + 0.5)
             var sample: [(String, String)] = [("x1", n(x0 + 8)), ("x2", n(x0 + 34)), ("y1", n(y)), ("y2", n(y)),
                                               ("stroke", s.color), ("stroke-width", "2")]
-            if s.dashed { sample.append(("stroke-dasharray", "6 4")) }
+            if let dash = s.dashArray { sample.append(("stroke-dasharray", dash)) }
             svg.element("line", sample)
             marker(&svg, s, x0 + 21, y)
             svg.text("text", [("x", n(x0 + 40)), ("y", n(y + 4)), ("fill", "#222222")], s.label)

@@ -22,6 +22,8 @@ public enum ResultsSummary {
                     + "changes the options it names."]
         }
         out.append("")
+        out += domainTables(rows)
+        out += disentanglementTables(rows)
         return out.joined(separator: "\n")
     }
 

@@ -17,7 +17,11 @@ public enum ResultsTable {
     public static func csv(_ rows: [RunResult]) -> String {
         let cacheKeys = Set(rows.flatMap(\.cache.keys)).sorted()
         let optionKeys = Set(rows.flatMap(\.options.keys)).sorted()
-        let header = leadingColumns + cacheKeys.map { "cache.\($0)" } + optionKeys.map { "opt.\($0)" } + ["test_errors"]
+        let domains = ResultsSummary.domainNames(rows)
+        let scoreKeys = disentanglementKeys(rows)
+        let header = leadingColumns + cacheKeys.map { "cache.\($0)" } + optionKeys.map { "opt.\($0)" }
+            + domains.flatMap { name in domainFields.map { "eval.\(name).\($0)" } }
+            + scoreKeys.map { "disentanglement.\($0)" } + ["test_errors"]
         var lines = [header.map(field).joined(separator: ",")]
         for row in rows {
             let fixed: [String] = [
@@ -26,12 +30,33 @@ public enum ResultsTable {
                 row.validationChosenTestError.map(number) ?? "", number(row.wallSeconds), String(row.trainRows),
                 String(row.testRows), row.subsetFile, row.toolVersion, row.timestamp,
             ]
+            var scores: [String: Double] = [:]
+            for score in row.disentanglement ?? [] { scores[key(score)] = score.value }
             let values = fixed + cacheKeys.map { row.cache[$0] ?? "" } + optionKeys.map { row.options[$0] ?? "" }
+                + domains.flatMap { name in domainValues(row.evaluations?.first { $0.name == name }) }
+                + scoreKeys.map { scores[$0].map(number) ?? "" }
                 + [row.testErrors.map(number).joined(separator: ";")]
             lines.append(values.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
+
+    /// Per evaluation domain: `eval.<name>.<field>`.
+    static let domainFields = ["test_rows", "final_test_error", "best_test_error", "best_epoch",
+                               "validation_chosen_test_error"]
+
+    static func domainValues(_ e: DomainEvaluation?) -> [String] {
+        guard let e else { return domainFields.map { _ in "" } }
+        return [String(e.testRows), number(e.finalTestError), number(e.bestTestError), String(e.bestEpoch),
+                e.validationChosenTestError.map(number) ?? ""]
+    }
+
+    /// `disentanglement.<domain>.<code>.<target>.<metric>` columns, sorted.
+    static func disentanglementKeys(_ rows: [RunResult]) -> [String] {
+        Set(rows.flatMap { ($0.disentanglement ?? []).map(key) }).sorted()
+    }
+
+    static func key(_ s: DisentanglementScore) -> String { "\(s.domain).\(s.code).\(s.target).\(s.metric)" }
 
     /// One RFC 4180 field: quoted when it holds a comma, a double quote, CR or LF (or starts or
     /// ends with a space, which some readers would trim), with inner quotes doubled.

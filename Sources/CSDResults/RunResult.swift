@@ -40,6 +40,11 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// `probe` (frozen backbone) or `finetune` (trainable).
     public var backbone: String
     public var timestamp: String
+    /// Test errors on each evaluation cache (`--eval-cache`), absent without one.
+    public var evaluations: [DomainEvaluation]?
+    /// The disentanglement report of the run's codes on every evaluated test split, absent when
+    /// the run has no codes (kNN) or predates it.
+    public var disentanglement: [DisentanglementScore]?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", method, labels, labelsRequested = "labels_requested", seed, options, epochs
@@ -47,7 +52,7 @@ public struct RunResult: Codable, Equatable, Sendable {
         case validationChosenTestError = "validation_chosen_test_error", testErrors = "test_errors"
         case validationErrors = "validation_errors"
         case wallSeconds = "wall_seconds", toolVersion = "tool_version", cache, subsetFile = "subset_file"
-        case trainRows = "train_rows", testRows = "test_rows", backbone, timestamp
+        case trainRows = "train_rows", testRows = "test_rows", backbone, timestamp, evaluations, disentanglement
     }
 
     public init(runID: String, method: String, labels: Int, labelsRequested: String, seed: Int,

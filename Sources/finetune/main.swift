@@ -62,6 +62,11 @@ struct Finetune: ParsableCommand {
     @Option(name: .customLong("validation-per-class"), help: "Labeled train rows per class held out for validation, as probe's (0: none). [auto: 10, at most a tenth of the train split]",
             transform: CountOrAuto.parse)
     var validationPerClass: CountOrAuto = .auto
+    @Option(name: .customLong("eval-dataset"),
+            help: "Evaluate also on this data set's test split, through the same backbone and preprocessing: <kind>:<path>[?options] or NAME=<spec> (the domain's name; default: the data set's id). Repeatable; the class count must match.")
+    var evalDatasets: [String] = []
+    @Flag(name: .customLong("save-codes"), help: "Write the final evaluation's class probabilities and style codes of every test split to <out>/codes/<run>.h5.")
+    var saveCodes = false
     @Option(name: .customLong("stop-after"), help: "Stop (as if killed) after N optimiser steps; rerun to continue.") var stopAfter: Int?
     @Option(help: "Output folder.") var out: String
     @Argument(help: "Method options as name=value.", transform: Setting.parse) var settings: [Setting] = []
@@ -91,6 +96,8 @@ struct Finetune: ParsableCommand {
         s.limit = limit
         s.stopAfterSteps = stopAfter
         s.precision = precision.precision
+        s.evaluationDatasets = evalDatasets
+        s.saveCodes = saveCodes
         // The flags that name a method option win over its name=value setting.
         try Setting.apply(settings + [headLR.map { Setting(name: "lr", value: "\($0)") },
                                       batchSize.map { Setting(name: "unlabeled_batch", value: "\($0)") }].compactMap { $0 }) {

@@ -49,6 +49,14 @@ struct Sweep: ParsableCommand {
             transform: CountOrAuto.parse)
     var validationPerClass: CountOrAuto?
     @Option(help: "Output folder for results.jsonl, results.csv, summary.md, error_vs_labels.svg.") var out: String?
+    @Option(name: .customLong("eval-cache"), parsing: .singleValue,
+            help: "Evaluate every run also on the test split of this cache: PATH or NAME=PATH (the domain's name; default: the file name). Repeatable, or comma-separated. Same model, weights, token, preprocessing and class count as --cache; another data set.",
+            transform: Self.parseEvalCaches)
+    var evalCaches: [[String]] = []
+    @Flag(name: .customLong("save-codes"), help: "Write each run's class probabilities and style codes of every evaluated test split to <out>/codes/<run>.h5.")
+    var saveCodes = false
+    @Flag(name: .customLong("no-disentanglement"), help: "Skip the disentanglement report (read-out probes on the codes after each run).")
+    var noDisentanglement = false
     @Argument(help: "Method options as name=value.", transform: Setting.parse) var settings: [Setting] = []
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var logging: LoggingOptions
@@ -58,15 +66,22 @@ struct Sweep: ParsableCommand {
     static let parseSeeds: @Sendable (String) throws -> [Int] = { try Count.parseList($0, atLeast: 0) }
     static let parsePositive: @Sendable (String) throws -> Int = { try Count.parse($0, atLeast: 1) }
     static let text: @Sendable (String) throws -> String = { $0 }
+    static let parseEvalCaches: @Sendable (String) throws -> [String] = { try CommaList.parse($0) { $0 } }
+    static let parseSwitch: @Sendable (String) throws -> Bool = {
+        guard let on = try SwitchOrAuto.parse($0).value else { throw ValidationError("expected true or false, got 'auto'") }
+        return on
+    }
 
     /// The sweep asked for: the command line, then the config file, then the defaults.
     struct Request {
         var cache: URL, out: URL, plan: SweepPlan, parallel: Int?, validationPerClass: CountOrAuto
+        var evalCaches: [String], saveCodes: Bool, disentanglement: Bool
     }
 
     func request() throws -> Request {
         let r = try ConfigResolver(file: config, keys: ["cache", "methods", "labels", "seeds", "epochs", "parallel", "shard",
-                                                        "validation_per_class", "out"], tables: ["options"])
+                                                        "validation_per_class", "out", "eval_cache", "save_codes",
+                                                        "disentanglement"], tables: ["options"])
         // Comma lists make an ablation: one option set per combination.
         let optionSets = try Setting.grid(r.settings("options", then: settings)).map { set in
             var options = MethodOptions()
@@ -82,7 +97,12 @@ struct Sweep: ParsableCommand {
         return Request(cache: URL(fileURLWithPath: try r.required(cache, "cache", flag: "--cache", Self.text)),
                        out: URL(fileURLWithPath: try r.required(out, "out", flag: "--out", Self.text)), plan: plan,
                        parallel: try r.value(parallel, "parallel", Self.parsePositive),
-                       validationPerClass: try r.value(validationPerClass, "validation_per_class", default: .auto, CountOrAuto.parse))
+                       validationPerClass: try r.value(validationPerClass, "validation_per_class", default: .auto, CountOrAuto.parse),
+                       evalCaches: try r.value(evalCaches.isEmpty ? nil : evalCaches.flatMap { $0 }, "eval_cache", default: [],
+                                               Self.parseEvalCaches),
+                       saveCodes: try r.value(saveCodes ? true : nil, "save_codes", default: false, Self.parseSwitch),
+                       disentanglement: try r.value(noDisentanglement ? false : nil, "disentanglement", default: true,
+                                                    Self.parseSwitch))
     }
 
     func run() throws {
@@ -95,7 +115,14 @@ struct Sweep: ParsableCommand {
             LabelSubsets.defaultValidationPerClass(trainRows: data.trainLabels.count, classes: data.classes)
         }
         logger.info("cache \(request.cache.path): \(data.trainLabels.count) train / \(data.testLabels.count) test tokens of dimension \(data.dimension), \(data.classes) classes")
-        let runner = try SweepRunner(data: data, plan: plan, directory: request.out, parallelRuns: request.parallel ?? Threads.count)
+        let evaluations = try request.evalCaches.map { try EvaluationCache(spec: $0, home: data) }
+        for e in evaluations {
+            let names = e.classNames == data.classNames ? "" : " (its class names differ from the home cache's; labels are compared by number)"
+            logger.info("evaluation '\(e.name)': \(e.url.path), data set \(e.provenance.datasetID), \(e.labels.count) test tokens\(names)")
+        }
+        let runner = try SweepRunner(data: data, plan: plan, directory: request.out, parallelRuns: request.parallel ?? Threads.count,
+                                     evaluations: evaluations, saveCodes: request.saveCodes,
+                                     disentanglement: request.disentanglement)
         let cells = plan.cells.count
         let progress = ProgressReporter(label: "sweep", total: cells, alreadyDone: 0, unit: "runs", quiet: logging.quiet)
         let started = Date()

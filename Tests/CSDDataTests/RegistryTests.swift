@@ -46,6 +46,8 @@ import Testing
     @Test func opensEveryKind() throws {
         let specs = ["mnist:\(Fixtures.path("idx"))", "fashion-mnist:\(Fixtures.path("idx"))",
                      "mnist-white-stripes:\(Fixtures.path("idx"))", "mnist-yellow-stripes:\(Fixtures.path("idx"))",
+                     "fashion-mnist-white-stripes:\(Fixtures.path("idx"))",
+                     "fashion-mnist-yellow-stripes:\(Fixtures.path("idx"))",
                      "cifar10:\(Fixtures.path("cifar"))", "svhn:\(Fixtures.path("svhn"))",
                      "galaxymnist:\(Fixtures.path("galaxy"))", "folder:\(Fixtures.path("folder"))",
                      "npy:\(Fixtures.path("npy"))", "synthetic:?train=3&test=2"]

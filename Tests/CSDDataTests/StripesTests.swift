@@ -55,6 +55,21 @@ import Testing
         #expect(other.attributes != w[0].attributes)
     }
 
+    @Test(.enabled(if: Fixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func fashionMNISTKindsNameTheClassesAndPaintTheSameStripes() throws {
+        let source = Fixtures.fashionMNIST
+        for color in ["white", "yellow"] {
+            let fashion = try DatasetRegistry.open("fashion-mnist-\(color)-stripes:\(source)?seed=3")
+            let digits = try DatasetRegistry.open("mnist-\(color)-stripes:\(source)?seed=3")
+            #expect(fashion.id == "fashion-mnist-\(color)-stripes")
+            #expect(try fashion.split("test").classNames == IDXDataset.fashionMNISTClasses)
+            let a = try readSamples(try fashion.split("test"), 0..<8), b = try readSamples(try digits.split("test"), 0..<8)
+            for (x, y) in zip(a, b) {
+                #expect(x.label == y.label && x.attributes == y.attributes && x.image.pixels == y.image.pixels)
+            }
+        }
+    }
+
     @Test func deterministicAndWithinDefaultRanges() throws {
         let spec = "mnist-yellow-stripes:\(Fixtures.path("idx"))?seed=11"
         let a = try readSamples(spec, split: "train"), b = try readSamples(spec, split: "train")

@@ -35,7 +35,7 @@ struct SharedStepTests {
         // probe's path: its own step builder on cached tokens.
         var probeRNG = RandomStream(seed: s.seed, .initialisation)
         let spec = RunSpec(method: method, labels: labeled.count, seed: s.seed, options: s.options, epochs: 1)
-        let (probeStep, probeLogits) = ProbeTrainer.makeStep(spec, dimension: d, classes: 10, rng: &probeRNG) { rows in
+        let (probeStep, probeLogits, _) = ProbeTrainer.makeStep(spec, dimension: d, classes: 10, rng: &probeRNG) { rows in
             Variable(standardization.apply(Kernels.gatherRows(cached, rows)))
         }
         var probePrior = RandomStream(seed: s.seed, .prior)
