@@ -57,8 +57,8 @@ public final class EvaluationCache: @unchecked Sendable {
     }
 
     /// The provenance fields that must agree with the home cache, each with both values
-    /// (evaluation cache first). The data set, its fingerprint, the tool version, the storage
-    /// type and the schema may differ.
+    /// (evaluation cache first), the backbone's matrix-product precision included. The data set,
+    /// its fingerprint, the tool version, the storage type and the schema may differ.
     public static func mismatches(_ p: CacheProvenance, home h: CacheProvenance) -> [String] {
         var out: [String] = []
         func check(_ name: String, _ a: String, _ b: String) { if a != b { out.append("\(name): \"\(a)\" vs \"\(b)\"") } }
@@ -67,6 +67,8 @@ public final class EvaluationCache: @unchecked Sendable {
         check("token", p.token, h.token)
         check("preprocessing", p.preprocessing, h.preprocessing)
         check("feature_dim", "\(p.featureDim)", "\(h.featureDim)")
+        // bf16 tokens next to fp32 ones would mix a number-format shift into the domain shift.
+        check("matmul_precision", p.matmulPrecision.rawValue, h.matmulPrecision.rawValue)
         return out
     }
 

@@ -15,13 +15,14 @@ enum DomainCache {
     static let dim = 8
 
     static func write(to url: URL, modelID: String = "clusters", datasetID: String, classes: Int = 4,
-                      splits: [String] = ["train", "test"], shift: Float = 0, seed: UInt64 = 1) throws {
+                      splits: [String] = ["train", "test"], shift: Float = 0, seed: UInt64 = 1,
+                      precision: MatmulPrecision = .fp32) throws {
         var centresRNG = RandomStream(seed: 42)
         let centres = Tensor.randomNormal([classes, dim], std: 2, using: &centresRNG)
         var rng = RandomStream(seed: seed)
         let provenance = CacheProvenance(modelID: modelID, weightsSHA256: "none", token: "cls", preprocessing: "{}",
                                          datasetID: datasetID, datasetFingerprint: datasetID, toolVersion: "test",
-                                         dtype: .f32, featureDim: dim)
+                                         dtype: .f32, featureDim: dim, matmulPrecision: precision)
         for split in splits {
             let rows = split == "train" ? 400 : 200
             var features = [Float](), labels = [Int](), width = [Float]()
@@ -65,6 +66,14 @@ struct EvaluationCacheTests {
         #expect(throws: OptionError.self) { _ = try EvaluationCache(spec: model.path, home: data) }
         do { _ = try EvaluationCache(spec: model.path, home: data) } catch {
             #expect("\(error)".contains("model_id: \"another-model\" vs \"clusters\""))
+        }
+        let bf16 = dir.appendingPathComponent("bf16.h5")
+        try DomainCache.write(to: bf16, datasetID: "clusters", splits: ["test"], precision: .bf16)
+        do {
+            _ = try EvaluationCache(spec: bf16.path, home: data)
+            Issue.record("a bf16 evaluation cache was accepted next to an fp32 home cache")
+        } catch {
+            #expect("\(error)".contains("matmul_precision: \"bf16\" vs \"fp32\""), "\(error)")
         }
         let classes = dir.appendingPathComponent("classes.h5")
         try DomainCache.write(to: classes, datasetID: "clusters", classes: 3, splits: ["test"])
