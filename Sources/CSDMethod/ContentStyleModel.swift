@@ -38,12 +38,15 @@ public final class ContentStyleModel: Module {
         if let decoder { register("decoder", child: decoder) }
         if let contentDiscriminator { register("content_discriminator", child: contentDiscriminator) }
         if let styleDiscriminator { register("style_discriminator", child: styleDiscriminator) }
+        matmulPrecision = o.headPrecision
     }
 
     /// Trunk features: every trunk layer, the last included, followed by its activation (fused
     /// into the layer's bias pass).
     func features(_ x: Variable) -> Variable {
-        trunk.layers.reduce(x) { h, layer in linear(h, weight: layer.weight, bias: layer.bias, activation: trunk.activation) }
+        trunk.layers.reduce(x) { h, layer in
+            linear(h, weight: layer.weight, bias: layer.bias, activation: trunk.activation, precision: layer.matmulPrecision)
+        }
     }
 
     /// Content logits and (when present) the style code.

@@ -1,3 +1,4 @@
+import CSDTensor
 /// Every choice docs/METHOD.md leaves open, with its default. Set from `name=value` on the command
 /// line or a config file; every value is recorded with every result.
 public struct MethodOptions: Equatable, Sendable {
@@ -28,20 +29,27 @@ public struct MethodOptions: Equatable, Sendable {
     /// The k of the `knn` baseline (capped by the number of labeled samples); nil (`auto`):
     /// chosen on the validation subset, or capped by the smallest labeled class count.
     public var knnK: Int? = nil
+    /// The number format of the heads' matrix products (bf16: inputs rounded, fp32 accumulation;
+    /// see `MatmulPrecision`). Listed in `values` only when not fp32, so results written before it
+    /// existed keep the same options.
+    public var headPrecision = MatmulPrecision.fp32
 
     public init() {}
 
     /// Option names as written on the command line, in a stable order.
     public static let names = ["hidden", "style_dim", "disc_hidden", "reconstruction", "decoder_content",
                                "class_prior", "disc_codes", "disc_steps", "w_ce", "w_rec", "w_c", "w_s", "standardize", "lr",
-                               "disc_lr", "unlabeled_batch", "labeled_batch", "knn_k"]
+                               "disc_lr", "unlabeled_batch", "labeled_batch", "knn_k", "head_precision"]
 
     public var values: [String: String] {
-        ["hidden": "\(hidden)", "style_dim": "\(styleDim)", "disc_hidden": "\(discHidden)",
+        var v = [
+         "hidden": "\(hidden)", "style_dim": "\(styleDim)", "disc_hidden": "\(discHidden)",
          "reconstruction": reconstruction.rawValue, "decoder_content": decoderContent.rawValue,
          "class_prior": classPrior.rawValue, "disc_codes": discCodes.rawValue, "disc_steps": "\(discSteps)", "w_ce": "\(wCE)", "w_rec": "\(wRec)",
          "w_c": "\(wC)", "w_s": "\(wS)", "standardize": "\(standardize)", "lr": "\(lr)", "disc_lr": "\(discLR)",
          "unlabeled_batch": "\(unlabeledBatch)", "labeled_batch": "\(labeledBatch)", "knn_k": knnK.map(String.init) ?? "auto"]
+        if headPrecision != .fp32 { v["head_precision"] = headPrecision.rawValue }
+        return v
     }
 
     /// Sets one option from text, rejecting unknown names and bad values with a clear message.
@@ -83,6 +91,7 @@ public struct MethodOptions: Equatable, Sendable {
         case "unlabeled_batch": unlabeledBatch = try int()
         case "labeled_batch": labeledBatch = try int()
         case "knn_k": knnK = value == "auto" ? nil : try int()
+        case "head_precision": headPrecision = try choice(MatmulPrecision.self)
         default:
             throw OptionError("unknown option '\(name)' (known: \(Self.names.joined(separator: ", ")))")
         }

@@ -126,6 +126,7 @@ public enum ProbeTrainer {
         switch spec.method {
         case .linear:
             let layer = Linear(d, k, rng: &rng)
+            layer.matmulPrecision = o.headPrecision
             let generator = Adam(groups: [ParameterGroup(name: "linear", parameters: layer.parameters, learningRate: o.lr)])
             let logits: (Variable) -> Variable = { layer($0) }
             return (TrainingStep(objective: .crossEntropy(logits: logits), options: o, generator: generator,

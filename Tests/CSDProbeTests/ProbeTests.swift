@@ -91,6 +91,33 @@ struct ProbeTests {
         #expect(a.errors.test.min()! <= 0.05, "errors \(a.errors.test)")
     }
 
+    /// head_precision=bf16: the heads' products in bf16 (every head layer set, the linear
+    /// probe's too), a run of its own, still learning; fp32 leaves the recorded options as before.
+    @Test(arguments: [TrainingMethod.csd, .linear])
+    func headsInBF16AreAnotherRunThatStillLearns(method: TrainingMethod) throws {
+        let dir = try ClusterCache.temporary("\(#function)-\(method)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        #expect(Self.smallOptions().values["head_precision"] == nil)
+        var options = Self.smallOptions()
+        try options.set("head_precision", "bf16")
+        #expect(options.nonDefault.contains("head_precision=bf16"))
+        #expect(throws: OptionError.self) { try options.set("head_precision", "fp16") }
+        var rng = RandomStream(seed: 0)
+        let heads = ContentStyleModel(dimension: 16, classes: 4, options: options, rng: &rng)
+        #expect(heads.descendants.allSatisfy { $0.matmulPrecision == .bf16 })
+        let bf16 = RunSpec(method: method, labels: 40, seed: 3, options: options, epochs: 10)
+        let fp32 = RunSpec(method: method, labels: 40, seed: 3, options: Self.smallOptions(), epochs: 10)
+        #expect(bf16.runID != fp32.runID)
+        let a = ProbeTrainer.run(bf16, data: data), b = ProbeTrainer.run(fp32, data: data)
+        #expect(a.errors.test != b.errors.test || a.errors.test.allSatisfy { $0 == 0 })
+        // Chance is 0.75; bf16 learns as well as fp32 to within a few test rows.
+        #expect(a.errors.test.min()! <= b.errors.test.min()! + 0.03, "bf16 \(a.errors.test) vs fp32 \(b.errors.test)")
+        #expect(a.errors.test.min()! <= 0.1)
+    }
+
     @Test func sweepWritesEveryOutputAndSkipsFinishedRuns() throws {
         let dir = try ClusterCache.temporary()
         defer { try? FileManager.default.removeItem(at: dir) }
