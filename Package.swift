@@ -49,7 +49,7 @@ let package = Package(
         // CRC-32 (zlib's), system-call errors, the tool version. Depends on nothing of ours.
         .target(name: "CSDSystem", dependencies: ["CZlib"], swiftSettings: optimized),
         // Tensor layer: storage, GEMM, element-wise kernels, random streams, threads.
-        .target(name: "CSDTensor", dependencies: ["CCBLAS", "CDNNL"], swiftSettings: optimized),
+        .target(name: "CSDTensor", dependencies: ["CCBLAS", "CDNNL", "CSDSystem"], swiftSettings: optimized),
         // File formats on top of the tensor layer.
         .target(name: "CSDSafetensors", dependencies: ["CSDTensor", "CSDSystem"], swiftSettings: optimized),
         .target(name: "CSDHDF5", dependencies: ["CHDF5", "CZlib", "CSDTensor"], swiftSettings: optimized),
@@ -116,7 +116,7 @@ let package = Package(
 
         // Helpers shared by the test targets (temporary folders).
         .target(name: "CSDTestSupport", path: "Tests/CSDTestSupport"),
-        .testTarget(name: "CSDTensorTests", dependencies: ["CSDTensor", "CSDHDF5"]),
+        .testTarget(name: "CSDTensorTests", dependencies: ["CSDTensor", "CSDHDF5", "CSDSystem"]),
         .testTarget(name: "CSDMethodTests", dependencies: ["CSDMethod", "CSDAutograd", "CSDNN", "CSDTensor"]),
         .testTarget(name: "CSDResultsTests", dependencies: ["CSDResults", "CSDSystem", "CSDTestSupport"]),
         .testTarget(name: "CSDCLITests", dependencies: ["CSDCLI"]),

@@ -66,7 +66,8 @@ public enum HalfPrecision {
         Float(bitPattern: UInt32(b) << 16)
     }
 
-    /// F32 -> BF16 with round-to-nearest-even; NaNs stay NaN (quiet), never round to infinity.
+    /// F32 -> BF16 with round-to-nearest-even; NaNs stay NaN (quiet), and finite values past the
+    /// largest bfloat16 round to infinity (as PyTorch's conversion does).
     @inlinable
     public static func bfloat16(from value: Float) -> UInt16 {
         let x = value.bitPattern

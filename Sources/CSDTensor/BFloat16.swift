@@ -1,22 +1,12 @@
 import CDNNL
+import CSDSystem
 
-/// bfloat16: the upper half of an IEEE single, 8 exponent bits and 7 stored mantissa bits.
+/// The operands of bf16 matrix products. The conversion itself is `HalfPrecision`'s (the one
+/// implementation, shared with safetensors' BF16 tensors).
 public enum BFloat16 {
-    /// The bfloat16 nearest to `x` (ties to even), as its 16 bits. NaN stays a (quiet) NaN and
-    /// finite values past the largest bfloat16 round to infinity, as PyTorch's conversion does.
-    @inline(__always)
-    public static func bits(_ x: Float) -> UInt16 {
-        let u = x.bitPattern
-        let rounded = UInt16(truncatingIfNeeded: (u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
-        return x.isNaN ? UInt16(truncatingIfNeeded: u >> 16) | 0x40 : rounded
-    }
-
     /// `x` rounded to bfloat16 and widened back: exact in fp32.
     @inline(__always)
-    public static func rounded(_ x: Float) -> Float { float(bits(x)) }
-
-    @inline(__always)
-    public static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+    public static func rounded(_ x: Float) -> Float { HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: x)) }
 
     /// Packs the `rows` x `cols` matrix at `source` (row stride `ld`) into contiguous bfloat16.
     /// With `vectorised` (only where the CPU has AVX512_BF16) one instruction converts 16 values;
@@ -29,7 +19,7 @@ public enum BFloat16 {
         }
         for r in 0..<rows {
             let s = source + r * ld, t = target + r * cols
-            for j in 0..<cols { t[j] = bits(s[j]) }
+            for j in 0..<cols { t[j] = HalfPrecision.bfloat16(from: s[j]) }
         }
     }
 

@@ -1,11 +1,12 @@
 @testable import CSDTensor
+import CSDSystem
 import Dispatch
 import Testing
 
 @Suite struct BFloat16RoundingTests {
     @Test func roundsToNearestEvenAndKeepsSpecialValues() {
-        #expect(BFloat16.bits(1) == 0x3F80)
-        #expect(BFloat16.bits(-2) == 0xC000)
+        #expect(HalfPrecision.bfloat16(from: 1) == 0x3F80)
+        #expect(HalfPrecision.bfloat16(from: -2) == 0xC000)
         // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
         #expect(BFloat16.rounded(1 + 0x1p-8) == 1)
         // 1 + 3 * 2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6: to even, 1 + 2^-6.
@@ -35,7 +36,7 @@ import Testing
         BFloat16.pack(rows: rows, cols: cols, from: source, ld: ld, into: &fast, vectorised: true)
         BFloat16.pack(rows: rows, cols: cols, from: source, ld: ld, into: &portable, vectorised: false)
         for i in fast.indices {
-            let (x, y) = (BFloat16.float(fast[i]), BFloat16.float(portable[i]))
+            let (x, y) = (HalfPrecision.float(fromBFloat16: fast[i]), HalfPrecision.float(fromBFloat16: portable[i]))
             #expect(x == y || (x.isNaN && y.isNaN), "element \(i): \(x) vs \(y)")
         }
     }
