@@ -63,6 +63,9 @@ let package = Package(
                 swiftSettings: optimized),
         // Reverse-mode autodiff and its differentiable ops.
         .target(name: "CSDAutograd", dependencies: ["CSDTensor"], swiftSettings: optimized),
+        // Data-parallel training: the process group of mpirun or srun (Open MPI, loaded at run
+        // time), its collectives, and gradient buckets reduced during the backward pass.
+        .target(name: "CSDDistributed", dependencies: ["CSDAutograd", "CSDTensor"], swiftSettings: optimized),
         // Layers with named parameters, optimisers.
         .target(name: "CSDNN", dependencies: ["CSDAutograd", "CSDSafetensors"], swiftSettings: optimized),
         // Vision backbones (DINOv2, CLIP, RADIO) from Hugging Face checkpoints.
@@ -71,7 +74,7 @@ let package = Package(
         // The paper's method and nothing else: content-style heads, objective, options, labeled
         // subsets, standardisation, random streams, error counts, and the one training step
         // that probe and finetune share.
-        .target(name: "CSDMethod", dependencies: ["CSDNN", "CSDTensor"], swiftSettings: optimized),
+        .target(name: "CSDMethod", dependencies: ["CSDNN", "CSDTensor", "CSDDistributed"], swiftSettings: optimized),
         // Results of probe and finetune runs: results.jsonl store, merge, summary, CSV, SVG plot.
         .target(name: "CSDResults", dependencies: ["CSDSystem"], swiftSettings: optimized),
         // Phase one: backbone forward over a data set into a feature cache.
@@ -86,7 +89,7 @@ let package = Package(
         // backbone, checkpoints that resume exactly, results in probe's schema.
         .target(name: "CSDFinetune", dependencies: [
             "CSDMethod", "CSDResults", "CSDBackbones", "CSDData", "CSDFeatureStore", "CSDSafetensors", "CSDSystem",
-            .product(name: "Logging", package: "swift-log"),
+            "CSDDistributed", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
@@ -117,7 +120,8 @@ let package = Package(
         // Helpers shared by the test targets (temporary folders).
         .target(name: "CSDTestSupport", path: "Tests/CSDTestSupport"),
         .testTarget(name: "CSDTensorTests", dependencies: ["CSDTensor", "CSDHDF5", "CSDSystem"]),
-        .testTarget(name: "CSDMethodTests", dependencies: ["CSDMethod", "CSDAutograd", "CSDNN", "CSDTensor"]),
+        .testTarget(name: "CSDDistributedTests", dependencies: ["CSDDistributed", "CSDAutograd", "CSDTensor"]),
+        .testTarget(name: "CSDMethodTests", dependencies: ["CSDMethod", "CSDAutograd", "CSDNN", "CSDTensor", "CSDDistributed"]),
         .testTarget(name: "CSDResultsTests", dependencies: ["CSDResults", "CSDSystem", "CSDTestSupport"]),
         .testTarget(name: "CSDCLITests", dependencies: ["CSDCLI"]),
         .testTarget(name: "CSDAutogradTests", dependencies: ["CSDAutograd", "CSDNN", "CSDSafetensors"],

@@ -1,4 +1,5 @@
 import CSDAutograd
+import CSDDistributed
 import CSDNN
 import CSDTensor
 
@@ -83,19 +84,33 @@ public enum ContentStyleObjective {
     /// The discriminators' update of one step: `steps` Adam steps on `discriminatorLoss`, each
     /// with fresh prior one-hots and Gaussian draws (in that order) from `rng`. The last loss,
     /// or nil when there are no discriminators.
+    ///
+    /// Data-parallel, the codes are this rank's rows of the batch (`share`): every rank draws the
+    /// whole batch's prior samples (the stream stays the same for any number of ranks) and keeps
+    /// its rows of them, its mean loss is weighted by its share of the rows, and the gradients
+    /// and the loss are summed over the ranks before each update.
     @discardableResult
     public static func trainDiscriminators(model: ContentStyleModel, optimizer: Adam, probabilities: Tensor, style: Tensor?,
-                                           prior: [Double], steps: Int, rng: inout RandomStream) -> Float? {
+                                           prior: [Double], steps: Int, rng: inout RandomStream,
+                                           share: BatchShare? = nil) -> Float? {
+        guard model.contentDiscriminator != nil || model.styleDiscriminator != nil else { return nil }
         var last: Float? = nil
+        let rows = share.map { $0.offset..<($0.offset + $0.count) }, total = share?.total ?? probabilities.shape[0]
+        func mine(_ draw: Tensor) -> Tensor { rows.map { Kernels.slice(draw, axis: 0, range: $0) } ?? draw }
         for _ in 0..<steps {
-            let oneHots = sampleOneHots(probabilities.shape[0], prior: prior, rng: &rng)
-            let z = style.map { Tensor.randomNormal($0.shape, using: &rng) }
-            guard let loss = discriminatorLoss(model: model, probabilities: probabilities, style: style,
-                                               priorOneHots: oneHots, gaussian: z) else { break }
+            let oneHots = mine(sampleOneHots(total, prior: prior, rng: &rng))
+            let z = style.map { mine(Tensor.randomNormal([total, $0.shape[1]], using: &rng)) }
             optimizer.zeroGrad()
-            loss.backward()
+            share?.begin()
+            var value: Float = 0
+            if probabilities.shape[0] > 0, var loss = discriminatorLoss(model: model, probabilities: probabilities, style: style,
+                                                                       priorOneHots: oneHots, gaussian: z) {
+                if let share { loss = loss * share.weight }
+                loss.backward()
+                value = loss.value.item
+            }
+            last = share.map { $0.reduce(loss: value) } ?? value
             optimizer.step()
-            last = loss.value.item
         }
         return last
     }

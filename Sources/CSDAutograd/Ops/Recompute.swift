@@ -11,7 +11,9 @@ public func recomputed(_ x: Variable, parameters: [Variable], _ body: @escaping 
     let needsGraph = GradMode.isEnabled && (x.requiresGrad || parameters.contains(where: \.requiresGrad))
     guard needsGraph else { return body(x) }
     let output = GradMode.withoutGradients { body(x.detached()) }
-    return Variable(value: output.value, parents: [x]) { g in
+    // The parameters are parents too, although the re-run writes their gradients: a backward
+    // pass's readiness (`GradientReadiness`) then sees them complete once this node has run.
+    return Variable(value: output.value, parents: [x] + parameters.filter(\.requiresGrad)) { g in
         let input = Variable(x.value, requiresGrad: x.requiresGrad)
         body(input).backward(seed: g)
         if let gx = input.grad { x.accumulateGrad(gx) }
