@@ -93,7 +93,7 @@ let package = Package(
         ], swiftSettings: optimized),
         // Shared command-line layer: argument bundles, logging bootstrap, environment.
         .target(name: "CSDCLI", dependencies: [
-            "CSDTensor", "CSDSystem",
+            "CSDTensor", "CSDSystem", "CSDDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults"], swiftSettings: optimized),
         // finetune's --write-cache runs extract's pipeline on the fine-tuned model: the
         // executable joins the two phases, the libraries stay apart.
-        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem"],
+        .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem", "CSDDistributed"],
                           swiftSettings: optimized),
         .executableTarget(name: "backbone-bench", dependencies: ["CSDBackbones", "CSDCLI", "CSDSafetensors"],
                           path: "Sources/Benchmarks/backbone-bench", swiftSettings: optimized),

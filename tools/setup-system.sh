@@ -3,7 +3,10 @@
 # Idempotent and quick: it only touches apt when a package is missing.
 set -euo pipefail
 
-packages=(libopenblas-dev libdnnl-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config dataset-fashion-mnist)
+# openmpi-bin: mpirun and Open MPI's library, which finetune loads at run time when a launcher
+# starts it (data-parallel training); the tools build and run without it.
+packages=(libopenblas-dev libdnnl-dev libhdf5-dev zlib1g-dev libpng-dev libjpeg-dev pkg-config dataset-fashion-mnist
+          openmpi-bin)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,8 +20,9 @@ public struct LoggingOptions: ParsableArguments {
 
     /// Sends every `Logger` in the process to stderr at `level` and returns the tool's logger.
     /// Libraries only accept a `Logger`; this is the one place that configures where logs go.
-    public func bootstrap(label: String) -> Logger {
-        LoggingBootstrap.once(level: level)
+    /// The ranks of an MPI job other than 0 log warnings and errors only (rank 0 speaks for all).
+    public func bootstrap(label: String, rank: Int = 0) -> Logger {
+        LoggingBootstrap.once(level: rank == 0 ? level : max(level, .warning))
         return Logger(label: label)
     }
 }

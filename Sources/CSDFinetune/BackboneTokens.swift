@@ -1,5 +1,6 @@
 import CSDAutograd
 import CSDBackbones
+import CSDDistributed
 import CSDMethod
 import CSDNN
 import CSDTensor
@@ -27,12 +28,13 @@ extension TrainingStep {
     /// when `cachedTokens` is given (pre-trained tokens of rows, standardised here).
     public convenience init(finetune settings: FinetuneSettings, backbone: any Backbone, heads: ContentStyleModel,
                             generator: Adam, discriminator: Adam?, standardization: Standardization, microBatches: Int = 1,
-                            pixels: @escaping ([Int]) throws -> Tensor, cachedTokens: (([Int]) -> Tensor)? = nil) {
+                            group: ProcessGroup = .single, pixels: @escaping ([Int]) throws -> Tensor,
+                            cachedTokens: (([Int]) -> Tensor)? = nil) {
         let o = settings.options
         let tokens = BackboneTokens(backbone: backbone, standardization: o.standardize ? standardization : nil)
         let objective: Objective = settings.method == .csd ? .contentStyle(heads) : .crossEntropy(logits: { heads.encode($0).logits })
         self.init(objective: objective, options: o, generator: generator, discriminator: settings.method == .csd ? discriminator : nil,
-                  microBatches: microBatches, tokens: { tokens(try pixels($0)) },
+                  microBatches: microBatches, group: group, tokens: { tokens(try pixels($0)) },
                   target: cachedTokens.map { cached in { rows in o.standardize ? standardization.apply(cached(rows)) : cached(rows) } })
     }
 }

@@ -1,6 +1,7 @@
 import CSDAutograd
 import CSDBackbones
 import CSDData
+import CSDDistributed
 import CSDMethod
 import CSDNN
 import CSDSystem
@@ -11,8 +12,13 @@ import Logging
 /// A finetune run once prepared: the data, the backbone and heads (from the pre-trained weights
 /// or the latest checkpoint), the optimisers, the training step and where training stands.
 /// `prepare` checks every input before the run gets a folder.
+///
+/// Data-parallel (`group` of several processes), every rank prepares the same run, takes its
+/// slice of each step's rows and of each evaluation's rows, and the results are summed or
+/// gathered so that every rank holds the same weights and state.
 final class FinetuneRun {
     let settings: FinetuneSettings
+    let group: ProcessGroup
     let reference: ModelReference
     let dataset: any Dataset
     let initialWeights: String
@@ -54,8 +60,9 @@ final class FinetuneRun {
     /// The run's optimiser steps: its epochs', or fewer with `maxSteps`.
     var totalSteps: Int { min(stepsPerEpoch * settings.epochs, settings.maxSteps ?? .max) }
 
-    init(settings s: FinetuneSettings, logger: Logger, progress: @escaping ProgressFactory) throws {
+    init(settings s: FinetuneSettings, group: ProcessGroup, logger: Logger, progress: @escaping ProgressFactory) throws {
         settings = s
+        self.group = group
         reference = try ModelReference(s.model)
         dataset = try DatasetRegistry.open(s.dataset)
         let trainSplit = try Self.split(dataset, s.trainSplit, spec: s.dataset)
@@ -89,7 +96,7 @@ final class FinetuneRun {
         self.heads = heads
         // The memory plan, before any data is loaded: a run that cannot fit stops here.
         plan = try Self.memoryPlan(s, backbone: backbone, heads: heads.parameterCount, labeled: labeled.count,
-                                   pool: pool.count, splits: [trainSplit, testSplit] + evaluationSplits.map(\.split))
+                                   pool: pool.count, splits: [trainSplit, testSplit] + evaluationSplits.map(\.split), group: group)
         logger.info("\(plan)")
         backbone.recomputeActivations(plan.recompute)
         logger.info("loading \(s.dataset)")
@@ -123,12 +130,24 @@ final class FinetuneRun {
         self.optimizers = optimizers
         let standardization = try resumeFolder.map { try TrainingCheckpoint.restore($0, heads: heads, optimizers: optimizers) }
             ?? cache.map { Standardization(fitting: $0.tokens) }
-            ?? Self.sampleStandardization(s, backbone: backbone, train: train,
+            ?? Self.sampleStandardization(s, backbone: backbone, train: train, group: group,
                                           progress: progress("statistics", min(s.standardizeSamples, train.count), 0))
         self.standardization = standardization
         step = TrainingStep(finetune: s, backbone: backbone, heads: heads, generator: generator, discriminator: discriminator,
-                            standardization: standardization, microBatches: plan.accumulate, pixels: { try train.pixels($0) },
+                            standardization: standardization, microBatches: plan.accumulate, group: group,
+                            pixels: { try train.pixels($0) },
                             cachedTokens: s.reconstructionTarget == .cached ? cache.map { c in { c.rows($0) } } : nil)
+        // As PyTorch's DDP: rank 0's weights on every rank before the first step (they loaded
+        // the same files; this rules out any difference).
+        for p in parameters { group.broadcast(p) }
+    }
+
+    /// Every weight a rank holds: the backbone's and the heads' (with the discriminators').
+    var parameters: [Variable] { backbone.parameters + heads.parameters }
+
+    /// A checksum of every weight, the same on every rank when they are in step.
+    var weightsChecksum: UInt32 {
+        parameters.reduce(0) { crc, p in p.value.withUnsafeBufferPointer { CRC32.checksum(UnsafeRawBufferPointer($0), continuing: crc) } }
     }
 
     /// The evaluation data sets' test splits: opened and checked (the class count) before any
@@ -213,26 +232,43 @@ final class FinetuneRun {
 
     /// The plan for one optimiser step's rows: the labeled batch and (csd) the unlabeled batch;
     /// the decoded images of both splits count as fixed memory.
+    /// Data-parallel, the plan is one rank's: its share of the rows (the largest slice), and its
+    /// share of the machine's memory (the ranks on one machine split it).
     static func memoryPlan(_ s: FinetuneSettings, backbone: any Backbone, heads: Int, labeled: Int, pool: Int,
-                           splits: [any DatasetSplit]) throws -> MemoryPlan {
+                           splits: [any DatasetSplit], group: ProcessGroup) throws -> MemoryPlan {
         let o = s.options
         let dataBytes = try splits.reduce(0.0) { $0 + (try ImageBank.decodedBytes(split: $1, limit: s.limit)) }
+        func share(_ rows: Int) -> Int { (rows + group.size - 1) / group.size }
         return try MemoryPlan.choose(shape: MemoryPlan.Shape(backbone, imageSize: backbone.inputSize(imageSize: s.imageSize)),
-                                     labeledRows: min(labeled, o.labeledBatch),
-                                     unlabeledRows: s.method == .csd ? min(pool, o.unlabeledBatch) : 0,
-                                     heads: heads, dataBytes: dataBytes, accumulate: s.accumulate,
-                                     recompute: s.recompute, budgetBytes: s.memoryBudget ?? MemoryPlan.availableBytes())
+                                     labeledRows: share(min(labeled, o.labeledBatch)),
+                                     unlabeledRows: s.method == .csd ? share(min(pool, o.unlabeledBatch)) : 0,
+                                     heads: heads, dataBytes: dataBytes, accumulate: s.accumulate, recompute: s.recompute,
+                                     budgetBytes: s.memoryBudget ?? MemoryPlan.availableBytes() / Double(group.localSize))
     }
 
     /// Standardisation statistics from the initial backbone's tokens of a seeded sample of the
     /// train split (when no extract cache is given).
-    static func sampleStandardization(_ s: FinetuneSettings, backbone: any Backbone, train: ImageBank,
+    static func sampleStandardization(_ s: FinetuneSettings, backbone: any Backbone, train: ImageBank, group: ProcessGroup,
                                       progress: any ProgressSink) throws -> Standardization {
         var rng = RandomStream(seed: s.seed, .statisticsSample)
         let rows = Array(rng.permutation(train.count).prefix(s.standardizeSamples))
         progress.note("standardisation statistics from the initial tokens")
         defer { progress.finish(); StoragePool.shared.releaseCached() }
-        return Standardization(fitting: try imageTokens(backbone, train, rows, batch: s.evaluationBatch, progress: progress))
+        let mine = try imageTokens(backbone, train, Self.local(rows, group), batch: s.evaluationBatch, progress: progress)
+        return Standardization(fitting: Self.gathered(mine, rows: rows.count, group))
+    }
+
+    /// This rank's slice of `rows` (all of them in a job of one).
+    static func local<T>(_ rows: [T], _ group: ProcessGroup) -> [T] {
+        group.isDistributed ? TrainingStep.slice(rows, group.rank, group.size) : rows
+    }
+
+    /// The ranks' row blocks of one matrix (each its `local` slice), joined in row order on
+    /// every rank.
+    static func gathered(_ mine: Tensor, rows: Int, _ group: ProcessGroup) -> Tensor {
+        guard group.isDistributed else { return mine }
+        let columns = mine.shape.count == 2 ? mine.shape[1] : 0
+        return Tensor(group.allGather(mine.count == 0 ? [] : mine.scalars), shape: [rows, columns])
     }
 
     /// Image tokens of `rows` without a graph, in evaluation batches.
@@ -255,15 +291,18 @@ final class FinetuneRun {
 
     /// The error rate on `rows` of `bank` and, with `keepCodes`, the rows' logits, style codes
     /// and standardised tokens (one backbone pass for both).
+    /// Data-parallel, each rank evaluates its slice of `rows`; the error counts are summed and
+    /// the codes gathered.
     func evaluate(_ bank: ImageBank, rows: [Int], keepCodes: Bool, domain: String,
                   progress: any ProgressSink) throws -> (error: Double, codes: EvaluatedCodes?) {
         let tokens = BackboneTokens(backbone: backbone, standardization: settings.options.standardize ? standardization : nil)
-        let labels = rows.map { bank.labels[$0] }
+        let mine = Self.local(rows, group)
         var logits: [Tensor] = [], styles: [Tensor] = [], tokenRows: [Tensor] = []
         defer { progress.finish() }
-        let error = try Evaluation.errorRate(count: rows.count, labels: labels, chunk: settings.evaluationBatch) { range in
+        let myError = try Evaluation.errorRate(count: mine.count, labels: mine.map { bank.labels[$0] },
+                                               chunk: settings.evaluationBatch) { range in
             defer { progress.advance(by: range.count) }
-            let t = tokens(try bank.pixels(Array(rows[range])))
+            let t = tokens(try bank.pixels(Array(mine[range])))
             let codes = heads.encode(t)
             if keepCodes {
                 logits.append(codes.logits.value)
@@ -272,10 +311,17 @@ final class FinetuneRun {
             }
             return codes.logits.value
         }
-        guard keepCodes, !logits.isEmpty else { return (error, nil) }
-        return (error, EvaluatedCodes(domain: domain, labels: labels, attributes: bank.attributes.mapValues { a in rows.map { a[$0] } },
-                                      logits: Kernels.concat(logits, axis: 0),
-                                      style: styles.isEmpty ? nil : Kernels.concat(styles, axis: 0),
-                                      tokens: Kernels.concat(tokenRows, axis: 0)))
+        let wrong = group.allReduceSum([(myError * Double(mine.count)).rounded()])[0]
+        let error = group.isDistributed ? wrong / Double(max(rows.count, 1)) : myError
+        guard keepCodes, !rows.isEmpty else { return (error, nil) }
+        func joined(_ parts: [Tensor], columns: Int) -> Tensor {
+            Self.gathered(parts.isEmpty ? Tensor(zeros: [0, columns]) : Kernels.concat(parts, axis: 0), rows: rows.count, group)
+        }
+        let styleWidth = heads.style?.outFeatures ?? 0
+        return (error, EvaluatedCodes(domain: domain, labels: rows.map { bank.labels[$0] },
+                                      attributes: bank.attributes.mapValues { a in rows.map { a[$0] } },
+                                      logits: joined(logits, columns: heads.classes),
+                                      style: heads.style == nil ? nil : joined(styles, columns: styleWidth),
+                                      tokens: joined(tokenRows, columns: backbone.imageTokenDimension)))
     }
 }

@@ -1,4 +1,5 @@
 import CSDBackbones
+import CSDDistributed
 import CSDFeatureStore
 import CSDMethod
 import CSDResults
@@ -14,6 +15,10 @@ import Logging
 ///
 /// Stages: `FinetuneRun` prepares (data, model, resume), `trainEpoch` runs the steps of one
 /// epoch and its evaluation, `finish` exports the backbone and heads and writes the result row.
+///
+/// Data-parallel (`group`), every rank trains and evaluates its share in step with the others,
+/// and rank 0 alone writes the run's folder, log, checkpoints and results; a run resumes from
+/// them with any number of ranks.
 public final class FinetuneTrainer {
     /// What one optimiser step measured.
     public struct StepReport: Sendable {
@@ -24,9 +29,14 @@ public final class FinetuneTrainer {
         public let peakMemoryMiB: Double
         /// The memory plan's expected peak, next to the measured one.
         public let plannedPeakMiB: Double
+        /// Processes sharing the step, and the seconds this one waited for their reductions
+        /// after its backward passes (communication the computation did not hide).
+        public let ranks: Int
+        public let communicationWaitSeconds: Double
     }
 
     public let settings: FinetuneSettings
+    public let group: ProcessGroup
     let logger: Logger
     let onStep: (StepReport) -> Void
     /// Progress displays for the long phases: standardisation statistics, training (with the
@@ -37,10 +47,11 @@ public final class FinetuneTrainer {
     /// executable runs extract's pipeline here for `--write-cache`.
     public var exportTokens: ((_ modelFolder: URL, _ modelID: String) throws -> Void)?
 
-    public init(settings: FinetuneSettings, logger: Logger,
+    public init(settings: FinetuneSettings, group: ProcessGroup = .single, logger: Logger,
                 progress: @escaping ProgressFactory = { _, _, _ in SilentProgress() },
                 onStep: @escaping (StepReport) -> Void = { _ in }) {
         self.settings = settings
+        self.group = group
         self.logger = logger
         self.progress = progress
         self.onStep = onStep
@@ -56,10 +67,16 @@ public final class FinetuneTrainer {
             logger.info("\(settings.runID) is already in \(store.fileURL.path): nothing to do")
             return nil
         }
-        let run = try FinetuneRun(settings: settings, logger: logger, progress: progress)
+        let run = try FinetuneRun(settings: settings, group: group, logger: logger, progress: progress)
+        if group.isDistributed {
+            logger.info("data-parallel over \(group.size) processes (\(group.localSize) on this machine), \(run.step.communicatedBytes / 1_048_576) MiB of gradients all-reduced per step")
+        }
         // Everything is checked: only now does the run get a folder.
-        try FileManager.default.createDirectory(at: settings.runFolder, withIntermediateDirectories: true)
-        let log = try TrainingLog(url: settings.runFolder.appendingPathComponent("train_log.jsonl"))
+        var log: TrainingLog? = nil
+        if group.isMain {
+            try FileManager.default.createDirectory(at: settings.runFolder, withIntermediateDirectories: true)
+            log = try TrainingLog(url: settings.runFolder.appendingPathComponent("train_log.jsonl"))
+        }
         var clock = Clock(wallBefore: run.state.wallSeconds)
         let bar = progress("train", run.totalSteps, run.state.step)
         defer { bar.finish() }
@@ -82,7 +99,7 @@ public final class FinetuneTrainer {
 
     /// The rest of the current epoch's steps with the evaluations the schedule asks for, then
     /// the epoch's checkpoint; false when `stopAfterSteps` stopped the process first.
-    func trainEpoch(_ run: FinetuneRun, log: TrainingLog, clock: inout Clock, bar: any ProgressSink) throws -> Bool {
+    func trainEpoch(_ run: FinetuneRun, log: TrainingLog?, clock: inout Clock, bar: any ProgressSink) throws -> Bool {
         let s = settings
         if run.state.stepInEpoch == 0 {
             run.state.poolOrder = run.orderRNG.permutation(run.pool.count)
@@ -92,7 +109,7 @@ public final class FinetuneTrainer {
             if let stop = s.stopAfterSteps, clock.stepsHere >= stop { return false }
             let report = try trainStep(run)
             clock.stepsHere += 1
-            try log.append(report)
+            try log?.append(report)
             onStep(report)
             bar.note(String(format: "loss %.4g (ce %.3g, rec %.3g, adv %.3g/%.3g, disc %.3g)", report.loss, report.ce,
                             report.reconstruction, report.adversarialContent, report.adversarialStyle, report.discriminator))
@@ -135,7 +152,8 @@ public final class FinetuneTrainer {
                           epochs: s.epochs, loss: terms.loss, ce: terms.ce, reconstruction: terms.reconstruction,
                           adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
                           discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
-                          peakMemoryMiB: PeakMemory.residentMiB(), plannedPeakMiB: run.plan.peakBytes / 1_048_576)
+                          peakMemoryMiB: PeakMemory.residentMiB(), plannedPeakMiB: run.plan.peakBytes / 1_048_576,
+                          ranks: group.size, communicationWaitSeconds: run.step.communicationWait)
     }
 
     /// The test error (of the evaluation rows, or the whole split) and the validation error,
@@ -191,6 +209,8 @@ public final class FinetuneTrainer {
     }
 
     func checkpoint(_ run: FinetuneRun, clock: Clock) throws {
+        try checkRanksInStep(run)
+        guard group.isMain else { return }
         run.state.orderRNG = run.orderRNG.snapshot
         run.state.priorRNG = run.priorRNG.snapshot
         run.state.wallSeconds = clock.wallSeconds
@@ -198,9 +218,21 @@ public final class FinetuneTrainer {
                                      standardization: run.standardization, optimizers: run.optimizers, state: run.state)
     }
 
+    /// Every rank must hold the same weights: a checkpoint of rank 0 stands for all of them.
+    func checkRanksInStep(_ run: FinetuneRun) throws {
+        guard group.isDistributed else { return }
+        let checksum = run.weightsChecksum
+        let (low, high) = group.minMax(Double(checksum))
+        guard low == high else {
+            throw DistributedError("step \(run.state.step): the ranks' weights differ (rank \(group.rank)'s checksum "
+                                   + "\(String(checksum, radix: 16))); the last checkpoint is still good")
+        }
+    }
+
     /// The fine-tuned backbone as a model folder with the heads next to it, the exported tokens,
-    /// then the result row and the reports.
+    /// then the result row and the reports (rank 0; the others return the row unwritten).
     func finish(_ run: FinetuneRun, store: ResultsStore) throws -> RunResult {
+        guard group.isMain else { return result(run) }
         let s = settings, folder = s.runFolder
         let modelFolder = folder.appendingPathComponent("backbone")
         try TrainingCheckpoint.writeModelFolder(modelFolder, backbone: run.backbone, configJSON: run.configJSON)
@@ -227,6 +259,7 @@ public final class FinetuneTrainer {
         options["accumulate_used"] = "\(run.plan.accumulate)"
         options["recompute_used"] = "\(run.plan.recompute)"
         options["validation_rows"] = "\(run.validation.count)"
+        options["ranks_used"] = "\(group.size)"
         return options
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// `<out>/train_log.jsonl`: one line per optimiser step (losses, seconds, peak memory). A resumed
+/// `<out>/train_log.jsonl`: one line per optimiser step (losses, seconds, peak memory, and for a
+/// data-parallel run the ranks and the seconds spent waiting on their reductions). A resumed
 /// run appends again from its checkpoint's step: readers keep the last line of each step.
 final class TrainingLog {
     let handle: FileHandle
@@ -21,7 +22,8 @@ final class TrainingLog {
             ("reconstruction", Double(r.reconstruction)), ("adversarial_content", Double(r.adversarialContent)),
             ("adversarial_style", Double(r.adversarialStyle)), ("discriminator", Double(r.discriminator)),
             ("seconds", r.seconds), ("peak_memory_mib", r.peakMemoryMiB),
-            ("planned_peak_mib", r.plannedPeakMiB),
+            ("planned_peak_mib", r.plannedPeakMiB), ("ranks", r.ranks),
+            ("communication_wait_seconds", r.communicationWaitSeconds),
         ]
         let data = try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: fields), options: [.sortedKeys])
         try handle.write(contentsOf: data + Data("\n".utf8))

@@ -1,4 +1,5 @@
 import CSDCLI
+import CSDDistributed
 import CSDExtract
 import CSDFinetune
 import CSDMethod
@@ -108,17 +109,21 @@ struct Finetune: ParsableCommand {
         return s
     }
 
-    func run() throws {
-        var s = try request()
-        threading.apply()
-        let logger = logging.bootstrap(label: "finetune")
-        logger.info("matrix products: \(precision.description)")
-        let quiet = logging.quiet
+    func run() throws { try run(in: .single) }
+
+    /// One process of the job `group` (a job of one without mpirun or srun).
+    func run(in group: ProcessGroup) throws {
+        let s = try request()
+        threading.apply(processesOnThisMachine: group.localSize)
+        let logger = logging.bootstrap(label: "finetune", rank: group.rank)
+        logger.info("matrix products: \(precision.description), \(Threads.count) threads\(group.isDistributed ? " per process" : "")")
+        // Rank 0 shows the progress of the job.
+        let quiet = logging.quiet || !group.isMain
         let progress: ProgressFactory = { label, total, done in
             ProgressReporter(label: label, total: total, alreadyDone: done, unit: label == "train" ? "steps" : "images",
                              quiet: quiet, interval: 30)
         }
-        let trainer = FinetuneTrainer(settings: s, logger: logger, progress: progress) { r in
+        let trainer = FinetuneTrainer(settings: s, group: group, logger: logger, progress: progress) { r in
             logger.debug("step \(r.step): loss \(r.loss) (ce \(r.ce), rec \(r.reconstruction), adv \(r.adversarialContent)/\(r.adversarialStyle), disc \(r.discriminator)), \(String(format: "%.2f", r.seconds)) s, peak \(Int(r.peakMemoryMiB)) MiB")
         }
         // extract's pipeline on the fine-tuned model, before the result row (a run killed while
@@ -131,6 +136,7 @@ struct Finetune: ParsableCommand {
         }
         let row = try trainer.run()
         logger.info("peak memory \(Int(PeakMemory.residentMiB())) MiB")
+        guard group.isMain else { return }
         guard let row else {
             if s.stopAfterSteps != nil { print("stopped after \(s.stopAfterSteps!) steps; rerun the same command to continue") }
             return
@@ -141,4 +147,7 @@ struct Finetune: ParsableCommand {
     }
 }
 
-Finetune.main()
+// mpirun -np R finetune ... or srun finetune ...: one training over R processes (data parallel).
+Finetune.main(asPartOf: LaunchEnvironment(ProcessInfo.processInfo.environment)) { command, group in
+    try command.run(in: group)
+}

@@ -20,13 +20,13 @@ struct GemmBench: ParsableCommand {
         threading.apply()
         let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "unset"
         FileHandle.standardError.write(Data("""
-            \(BLAS.configuration); threads \(threading.threads); \
+            \(BLAS.configuration); threads \(threading.count()); \
             OPENBLAS_THREAD_TIMEOUT=\(timeout); reps \(reps)\n
             """.utf8))
         if tsv { print("layout\tshape\tm\tn\tk\tcblas\tgemm\tmatmul\tgemm_bf16\tgemm_overhead\tmatmul_overhead") }
         for transB in [true, false] {
             for shape in BlockShape.vitS14 {
-                let r = measure(shape, m: batch * tokens, transB: transB, threads: threading.threads)
+                let r = measure(shape, m: batch * tokens, transB: transB, threads: threading.count())
                 let layout = transB ? "W[N,K]" : "W[K,N]"
                 if tsv {
                     print([layout, shape.name, "\(r.m)", "\(shape.n)", "\(shape.k)",

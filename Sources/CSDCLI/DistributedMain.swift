@@ -1,0 +1,35 @@
+import ArgumentParser
+import CSDDistributed
+import Foundation
+
+extension ParsableCommand {
+    /// `main()` for a tool that may run as one process of an MPI job (mpirun, srun): parses the
+    /// arguments, starts the process group (no MPI without a launcher), runs `body` and shuts
+    /// MPI down. A failure on any rank ends the whole job: the others would otherwise wait in a
+    /// collective forever.
+    public static func main(asPartOf launch: LaunchEnvironment, _ body: (Self, ProcessGroup) throws -> Void) -> Never {
+        let command: Self
+        do {
+            guard let parsed = try parseAsRoot() as? Self else { throw ValidationError("unexpected subcommand") }
+            command = parsed
+        } catch {
+            // Every rank has the same arguments and fails alike: rank 0 says why.
+            if launch.rank != 0 { Foundation.exit(exitCode(for: error).rawValue) }
+            exit(withError: error)
+        }
+        var group = ProcessGroup.single
+        do {
+            group = try ProcessGroup.start(launch)
+            try body(command, group)
+            group.finish()
+            Foundation.exit(0)
+        } catch {
+            guard group.isDistributed else { exit(withError: error) }
+            // An error every rank meets (most are) is rank 0's to report; its abort ends the
+            // others during this pause, and an error of one rank alone is reported after it.
+            if !group.isMain { Thread.sleep(forTimeInterval: 2) }
+            FileHandle.standardError.write(Data("Error (rank \(group.rank) of \(group.size)): \(message(for: error))\n".utf8))
+            group.abort(code: exitCode(for: error).rawValue == 0 ? 1 : exitCode(for: error).rawValue)
+        }
+    }
+}
