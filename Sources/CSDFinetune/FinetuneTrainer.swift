@@ -33,6 +33,10 @@ public final class FinetuneTrainer {
         /// after its backward passes (communication the computation did not hide).
         public let ranks: Int
         public let communicationWaitSeconds: Double
+        /// Bytes of gradients each rank all-reduced (0 in a job of one).
+        public let communicatedBytes: Int
+        /// Seconds of the generator's optimiser update (every rank makes the whole update).
+        public let updateSeconds: Double
     }
 
     public let settings: FinetuneSettings
@@ -153,7 +157,8 @@ public final class FinetuneTrainer {
                           adversarialContent: terms.adversarialContent, adversarialStyle: terms.adversarialStyle,
                           discriminator: terms.discriminator, seconds: Date().timeIntervalSince(started),
                           peakMemoryMiB: PeakMemory.residentMiB(), plannedPeakMiB: run.plan.peakBytes / 1_048_576,
-                          ranks: group.size, communicationWaitSeconds: run.step.communicationWait)
+                          ranks: group.size, communicationWaitSeconds: run.step.communicationWait,
+                          communicatedBytes: run.step.communicatedBytes, updateSeconds: run.step.updateSeconds)
     }
 
     /// The test error (of the evaluation rows, or the whole split) and the validation error,

@@ -23,7 +23,8 @@ final class TrainingLog {
             ("adversarial_style", Double(r.adversarialStyle)), ("discriminator", Double(r.discriminator)),
             ("seconds", r.seconds), ("peak_memory_mib", r.peakMemoryMiB),
             ("planned_peak_mib", r.plannedPeakMiB), ("ranks", r.ranks),
-            ("communication_wait_seconds", r.communicationWaitSeconds),
+            ("communication_wait_seconds", r.communicationWaitSeconds), ("communicated_bytes", r.communicatedBytes),
+            ("update_seconds", r.updateSeconds),
         ]
         let data = try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: fields), options: [.sortedKeys])
         try handle.write(contentsOf: data + Data("\n".utf8))

@@ -49,6 +49,9 @@ public final class TrainingStep {
     let generatorReducer: GradientReducer?, discriminatorReducer: GradientReducer?
     /// Seconds the last step waited for gradient and loss reductions.
     public private(set) var communicationWait = 0.0
+    /// Seconds the last step's generator update took: work every rank repeats in full (it
+    /// bounds how far data parallelism scales).
+    public private(set) var updateSeconds = 0.0
     /// Bytes each rank all-reduces per step.
     public var communicatedBytes: Int { (generatorReducer?.bytesPerStep ?? 0) + (discriminatorReducer?.bytesPerStep ?? 0) }
 
@@ -77,7 +80,9 @@ public final class TrainingStep {
                     priorRNG: inout RandomStream) throws -> Terms {
         communicationWait = 0
         var (terms, codes) = try gradients(labeled: labeled, labels: labels, unlabeled: unlabeled)
+        let updateStarted = Date()
         generator.step()
+        updateSeconds = Date().timeIntervalSince(updateStarted)
         switch objective {
         case .crossEntropy:
             return terms

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Data-parallel finetune benchmark: the same training steps of `finetune` (random-weight DINOv2
+# ViT-S/14, 224 px, a global batch of BATCH unlabeled + LABELED labeled rows) on this machine as
+# 1 process x 2 threads and as 2 MPI processes x 1 thread (mpirun, each bound to a core).
+# Prints seconds per global step (median over the steps after the first), steps per second, the
+# share of step time the 2 processes spent waiting on gradient reductions (train_log.jsonl's
+# communication_wait_seconds) and the bytes all-reduced per step, then the scaling model
+# (tools/ddp_scaling_model.py) fed with these measurements. Exits 1 when 2 processes are slower
+# per global step than 1 process by more than TOLERANCE (default 0.03).
+# Usage: tools/bench-finetune-ddp.sh
+#   env: STEPS (per run, default 5), BATCH (default 32), LABELED (default 8), ROUNDS (default 2),
+#        MODELS_DIR (default /tmp/csd-bench-models), TOLERANCE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${STEPS:-5}
+batch=${BATCH:-32}
+labeled=${LABELED:-8}
+rounds=${ROUNDS:-2}
+models=${MODELS_DIR:-/tmp/csd-bench-models}
+tolerance=${TOLERANCE:-0.03}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # CI and containers run as root
+
+if [[ ! -f "$models/dinov2_vits14/config.json" ]]; then
+    echo "bench-finetune-ddp: writing random-weight ViT-S/14 DINOv2 to $models" >&2
+    python3 tools/make_backbone_fixtures.py --skip-tiny --full "$models" >&2
+fi
+swift build -c release --product finetune >&2
+bin=$(swift build -c release --show-bin-path)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+args=(--model "$models/dinov2_vits14" --dataset "synthetic:?train=2000&test=16&size=32" --labels 100 --max-steps "$steps"
+      --batch-size "$batch" --validation-per-class 0 --quiet labeled_batch="$labeled" standardize_samples=32)
+for ((r = 1; r <= rounds; r++)); do
+    "$bin/finetune" "${args[@]}" --threads 2 --out "$tmp/one-$r" >/dev/null
+    mpirun -np 2 --bind-to core "$bin/finetune" "${args[@]}" --threads 1 --out "$tmp/two-$r" >/dev/null
+done
+
+python3 - "$tmp" "$rounds" "$batch" "$labeled" "$tolerance" <<'PY'
+import glob, json, statistics, subprocess, sys
+tmp, rounds, batch, labeled, tolerance = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+def steps(config):
+    rows = []
+    for r in range(1, rounds + 1):
+        log = glob.glob(f"{tmp}/{config}-{r}/runs/*/train_log.jsonl")[0]
+        rows += [json.loads(l) for l in open(log)][1:]   # the first step warms the buffer pool
+    return rows
+one, two = steps("one"), steps("two")
+t1 = statistics.median(r["seconds"] for r in one)
+t2 = statistics.median(r["seconds"] for r in two)
+wait = statistics.median(r["communication_wait_seconds"] for r in two)
+share = sum(r["communication_wait_seconds"] for r in two) / sum(r["seconds"] for r in two)
+mib = two[0]["communicated_bytes"] / 2**20
+print(f"finetune, DINOv2 ViT-S/14 (random weights), 224 px, global batch {batch} unlabeled + {labeled} labeled, "
+      f"{len(one)} timed steps per configuration")
+print("| configuration | s / global step | steps / s | waiting on reductions | all-reduced per step |")
+print("|---|---|---|---|---|")
+print(f"| 1 process x 2 threads | {t1:.2f} | {1 / t1:.3f} | - | - |")
+print(f"| 2 processes x 1 thread (mpirun) | {t2:.2f} | {1 / t2:.3f} | {wait:.3f} s median, {100 * share:.1f}% of step time | {mib:.1f} MiB |")
+print(f"2 processes / 1 process, per global step: {t1 / t2:.2f}x")
+rows = batch + labeled
+update = statistics.median(r["update_seconds"] for r in one)
+print(f"optimiser update (AdamW over every weight, repeated by every process): {update:.3f} s per step")
+subprocess.run([sys.executable, "tools/ddp_scaling_model.py", "--seconds-per-row", f"{(t1 - update) / rows:.5f}",
+                "--update-seconds", f"{update:.4f}", "--measured-wait", f"{wait:.4f}"], check=True)
+if t2 > t1 * (1 + tolerance):
+    print(f"2 processes are slower per global step than 1 process ({t2:.2f} vs {t1:.2f} s)")
+    sys.exit(1)
+PY
