@@ -33,3 +33,16 @@ extension ParsableCommand {
         }
     }
 }
+
+extension LaunchEnvironment {
+    /// For a tool that is not an MPI program: started by mpirun or srun as several processes,
+    /// each would do the whole job (and they would race for one output), so it stops with
+    /// `instead`, what to do (rank 0 says it).
+    public func refuseSeveralProcesses(tool: String, instead: String) {
+        guard isDistributed else { return }
+        if rank == 0 {
+            FileHandle.standardError.write(Data("Error: \(tool) was started as \(size) processes by \(launcher ?? "a launcher"), but it runs as one: \(instead)\n".utf8))
+        }
+        Foundation.exit(2)
+    }
+}

@@ -1,4 +1,5 @@
 import CSDCLI
+import CSDDistributed
 import CSDExtract
 import CSDFeatureStore
 import CSDHDF5
@@ -146,4 +147,6 @@ struct Verify: ParsableCommand {
     }
 }
 
+LaunchEnvironment(ProcessInfo.processInfo.environment)
+    .refuseSeveralProcesses(tool: "extract", instead: "split the work with --shard i/n, one process per shard (tools/slurm/extract-array.sbatch), then extract merge")
 Extract.main()

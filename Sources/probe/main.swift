@@ -1,4 +1,5 @@
 import CSDCLI
+import CSDDistributed
 import CSDMethod
 import CSDProbe
 import CSDResults
@@ -160,4 +161,6 @@ struct Report: ParsableCommand {
     }
 }
 
+LaunchEnvironment(ProcessInfo.processInfo.environment)
+    .refuseSeveralProcesses(tool: "probe", instead: "it runs a sweep's cells in parallel itself (--parallel N); over nodes, one sweep shard per process (--shard k/n), then probe merge")
 Probe.main()
