@@ -10,8 +10,10 @@ extension ParsableCommand {
     public static func main(asPartOf launch: LaunchEnvironment, _ body: (Self, ProcessGroup) throws -> Void) -> Never {
         let command: Self
         do {
-            guard let parsed = try parseAsRoot() as? Self else { throw ValidationError("unexpected subcommand") }
-            command = parsed
+            var parsed = try parseAsRoot()
+            // --help and the like come back as a command of their own, which prints and exits.
+            guard let this = parsed as? Self else { try parsed.run(); Foundation.exit(0) }
+            command = this
         } catch {
             // Every rank has the same arguments and fails alike: rank 0 says why.
             if launch.rank != 0 { Foundation.exit(exitCode(for: error).rawValue) }

@@ -30,6 +30,11 @@ struct Finetune: ParsableCommand {
         --checkpoint-every steps and after every epoch; rerunning the same command continues \
         from the last one to the same weights), backbone/ (the fine-tuned backbone as a model \
         folder: --model for extract) and heads.safetensors.
+
+        Data-parallel over processes and nodes: `mpirun -np R finetune ...` or `srun finetune ...` \
+        (Open MPI; see tools/slurm/finetune-ddp.sbatch) runs one training in R processes, each \
+        taking 1/R of every batch, with the same result as one process up to float summation \
+        order; --threads is per process; rank 0 writes everything, and a run resumes with any R.
         """)
 
     @Option(help: "Preset, model folder, or random:<preset>[:seed].") var model: String
