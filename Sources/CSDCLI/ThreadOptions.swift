@@ -13,15 +13,14 @@ public struct ThreadOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// The threads of this process: `--threads`, or the cores it may use. A launcher that binds
-    /// each process to its own cores (mpirun's default for small jobs, Slurm's
-    /// --cpus-per-task) shows each one only those; a process that sees every core of the
-    /// machine shares them with the job's other `processesOnThisMachine`.
+    /// The threads of this process: `--threads`, or the cores it may use (its affinity mask:
+    /// mpirun binds small jobs' processes to a core each, Slurm to --cpus-per-task), at most its
+    /// share of the machine's cores among the job's `processesOnThisMachine` (a binding to a whole
+    /// socket is shared by the processes on it).
     public func count(processesOnThisMachine: Int = 1) -> Int {
         if let threads { return threads }
-        let available = Threads.available
-        let bound = available < ProcessInfo.processInfo.processorCount
-        return bound ? available : max(1, available / max(1, processesOnThisMachine))
+        let share = ProcessInfo.processInfo.processorCount / max(1, processesOnThisMachine)
+        return max(1, min(Threads.available, share))
     }
 
     /// Applies the setting process-wide; call once, before any work.
