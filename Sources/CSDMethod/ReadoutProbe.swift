@@ -1,3 +1,5 @@
+import CSDAutograd
+import CSDNN
 import CSDTensor
 import Foundation
 
@@ -132,47 +134,26 @@ public enum ReadoutProbe {
             gramHeld = held
         }
 
-        /// Accuracy on the scoring rows of a logistic regression fitted on the fitting rows
-        /// (full-batch Adam, a small L2 penalty on the weights).
+        /// Accuracy on the scoring rows of a logistic regression fitted on the fitting rows:
+        /// softmax cross-entropy, full-batch Adam from zero weights (the problem is convex), a
+        /// small L2 penalty on the weights, not the bias.
         func logisticAccuracy(labels: [Int], classes k: Int) -> Double {
-            let d = fit.shape[1], n = fit.shape[0]
-            let y = fitRows.map { labels[$0] }
-            var w = Tensor(zeros: [d, k])
-            var b = [Float](repeating: 0, count: k)
-            var mw = [Float](repeating: 0, count: d * k), vw = mw
-            var mb = [Float](repeating: 0, count: k), vb = mb
-            let (beta1, beta2): (Float, Float) = (0.9, 0.999)
-            for t in 1...ReadoutProbe.logisticIterations {
-                var g = ReadoutProbe.softmax(fit.matmul(w), bias: b).scalars
-                for i in 0..<n { g[i * k + y[i]] -= 1 }
-                for i in 0..<g.count { g[i] /= Float(n) }
-                let gt = Tensor(g, shape: [n, k])
-                let gw = fit.matmul(gt, transposeSelf: true).scalars
-                var gb = [Float](repeating: 0, count: k)
-                for i in 0..<n { for c in 0..<k { gb[c] += g[i * k + c] } }
-                var ws = w.scalars
-                let c1 = 1 - Float(pow(Double(beta1), Double(t))), c2 = 1 - Float(pow(Double(beta2), Double(t)))
-                for i in 0..<ws.count {
-                    let grad = gw[i] + ReadoutProbe.logisticPenalty * ws[i]
-                    mw[i] = beta1 * mw[i] + (1 - beta1) * grad
-                    vw[i] = beta2 * vw[i] + (1 - beta2) * grad * grad
-                    ws[i] -= ReadoutProbe.logisticRate * (mw[i] / c1) / ((vw[i] / c2).squareRoot() + 1e-8)
-                }
-                for c in 0..<k {
-                    mb[c] = beta1 * mb[c] + (1 - beta1) * gb[c]
-                    vb[c] = beta2 * vb[c] + (1 - beta2) * gb[c] * gb[c]
-                    b[c] -= ReadoutProbe.logisticRate * (mb[c] / c1) / ((vb[c] / c2).squareRoot() + 1e-8)
-                }
-                w = Tensor(ws, shape: [d, k])
+            let weight = Variable(Tensor(zeros: [k, fit.shape[1]]), requiresGrad: true)
+            let bias = Variable(Tensor(zeros: [k]), requiresGrad: true)
+            let adam = Adam(groups: [
+                ParameterGroup(name: "weight", parameters: [weight], learningRate: ReadoutProbe.logisticRate,
+                               weightDecay: ReadoutProbe.logisticPenalty),
+                ParameterGroup(name: "bias", parameters: [bias], learningRate: ReadoutProbe.logisticRate),
+            ])
+            let x = Variable(fit), y = fitRows.map { labels[$0] }
+            for _ in 0..<ReadoutProbe.logisticIterations {
+                adam.zeroGrad()
+                softmaxCrossEntropy(linear(x, weight: weight, bias: bias), labels: y).backward()
+                adam.step()
             }
-            let logits = score.matmul(w).scalars
-            var right = 0
-            for (i, r) in scoreRows.enumerated() {
-                var best = 0
-                for c in 1..<k where logits[i * k + c] + b[c] > logits[i * k + best] + b[best] { best = c }
-                if best == labels[r] { right += 1 }
-            }
-            return Double(right) / Double(max(1, scoreRows.count))
+            let logits = GradMode.withoutGradients { linear(Variable(score), weight: weight, bias: bias).value }
+            let wrong = Evaluation.misclassified(logits: logits, labels: scoreRows.map { labels[$0] }[...])
+            return 1 - Double(wrong) / Double(max(1, scoreRows.count))
         }
 
         /// R^2 on the scoring rows of a ridge regression fitted on the fitting rows, its penalty
@@ -267,13 +248,5 @@ public enum ReadoutProbe {
             x[i] = sum / l[i * d + i]
         }
         return x
-    }
-
-    /// Row-wise softmax of `logits + bias`.
-    static func softmax(_ logits: Tensor, bias: [Float]) -> Tensor {
-        let k = logits.shape[1]
-        var z = logits.scalars
-        for i in 0..<z.count { z[i] += bias[i % k] }
-        return SoftmaxKernel.forward(Tensor(z, shape: logits.shape))
     }
 }
