@@ -243,7 +243,8 @@ final class FinetuneRun {
                                      labeledRows: share(min(labeled, o.labeledBatch)),
                                      unlabeledRows: s.method == .csd ? share(min(pool, o.unlabeledBatch)) : 0,
                                      heads: heads, dataBytes: dataBytes, accumulate: s.accumulate, recompute: s.recompute,
-                                     budgetBytes: s.memoryBudget ?? MemoryPlan.availableBytes() / Double(group.localSize))
+                                     budgetBytes: s.memoryBudget ?? MemoryPlan.availableBytes() / Double(group.localSize),
+                                     dataParallel: group.isDistributed)
     }
 
     /// Standardisation statistics from the initial backbone's tokens of a seeded sample of the

@@ -83,10 +83,13 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     /// when an explicit choice does not.
     public static func choose(shape: Shape, labeledRows: Int, unlabeledRows: Int, heads: Int, dataBytes: Double,
                               accumulate: Int?, recompute: Bool?, budgetBytes: Double = availableBytes(),
-                              residentBytes: Double = PeakMemory.currentResidentBytes()) throws -> MemoryPlan {
+                              residentBytes: Double = PeakMemory.currentResidentBytes(),
+                              dataParallel: Bool = false) throws -> MemoryPlan {
         let rows = labeledRows + unlabeledRows
-        // Gradients and Adam's two moments of everything trained; the heads' weights too.
-        let fixed = residentBytes + 12 * Double(shape.trainable) + 16 * Double(heads) + dataBytes
+        // Gradients and Adam's two moments of everything trained; the heads' weights too; and
+        // data-parallel, a copy of the gradients in the reduction buckets.
+        let buckets = dataParallel ? 4 * Double(shape.trainable + heads) : 0
+        let fixed = residentBytes + 12 * Double(shape.trainable) + 16 * Double(heads) + dataBytes + buckets
         func plan(_ parts: Int, _ recompute: Bool) -> MemoryPlan {
             MemoryPlan(shape: shape, stepRows: rows,
                        microBatchRows: microBatchRows(labeled: labeledRows, unlabeled: unlabeledRows, parts: parts),
