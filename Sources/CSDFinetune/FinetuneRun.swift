@@ -98,6 +98,11 @@ final class FinetuneRun {
         plan = try Self.memoryPlan(s, backbone: backbone, heads: heads.parameterCount, labeled: labeled.count,
                                    pool: pool.count, splits: [trainSplit, testSplit] + evaluationSplits.map(\.split), group: group)
         logger.info("\(plan)")
+        let stepRows = min(labeled.count, s.options.labeledBatch) + (s.method == .csd ? min(pool.count, s.options.unlabeledBatch) : 0)
+        guard group.size <= stepRows else {
+            throw OptionError("\(group.size) processes for steps of \(stepRows) rows: each process needs a row of every step; "
+                              + "start at most \(stepRows), or raise --batch-size")
+        }
         backbone.recomputeActivations(plan.recompute)
         logger.info("loading \(s.dataset)")
         let train = try ImageBank(split: trainSplit, preprocessing: preprocessing, limit: s.limit)

@@ -92,7 +92,10 @@ public final class TrainingStep {
                 // tokens (the backbone is not run again), or with disc_codes=step the codes of
                 // the generator step's forward.
                 let fresh: (Tensor, Tensor?)
-                if options.discCodes == .step {
+                if codes.isEmpty {
+                    // A rank whose slices of this step are empty still joins the reductions.
+                    fresh = (Tensor(zeros: [0, model.classes]), model.style.map { Tensor(zeros: [0, $0.outFeatures]) })
+                } else if options.discCodes == .step {
                     fresh = (Self.joined(codes.map(\.probabilities)),
                              codes.first?.style == nil ? nil : Self.joined(codes.compactMap(\.style)))
                 } else {

@@ -89,4 +89,18 @@ struct DataParallelStepTests {
         Self.expectClose(sum, whole.gradients, "discriminators")
         #expect(abs(loss - whole.loss) < 1e-5)
     }
+
+    @Test func aRankWithNoRowsOfAStepStillTakesIt() throws {
+        // 2 labeled and 1 unlabeled rows over 3 ranks: rank 0's slices are both empty.
+        let m = Self.model()
+        var rng = RandomStream(seed: 1)
+        let step = Self.step(m, group: .simulated(rank: 0, of: 3), microBatches: 1)
+        let terms = try step.run(labeled: [3, 9], labels: [0, 2], unlabeled: [4], prior: [0.2, 0.3, 0.5], priorRNG: &rng)
+        #expect(terms.loss == 0 && terms.discriminator == 0)
+        // Its prior stream moved on as every rank's did: the whole batch's 3 rows were drawn.
+        var expected = RandomStream(seed: 1)
+        _ = ContentStyleObjective.sampleOneHots(3, prior: [0.2, 0.3, 0.5], rng: &expected)
+        _ = Tensor.randomNormal([3, 3], using: &expected)
+        #expect(rng.uniform() == expected.uniform())
+    }
 }
