@@ -35,6 +35,12 @@ parameters, optimiser state and heads stay float32. (--precision is also the Swi
 autocast against fp32, as relative errors (one JSON line).
 --recompute: activation checkpointing of every backbone layer (transformers'
 activation_checkpointing_enable: torch.utils.checkpoint, use_reentrant=False, per Dinov2Layer).
+Data-parallel under torchrun (WORLD_SIZE > 1; tools/bench-finetune-ddp.sh): gloo process group;
+each rank takes its slice of the batch's labeled and of its unlabeled rows (the counts must
+divide by the ranks, so DistributedDataParallel's gradient average is the batch's); the backbone
+and the encoder/decoder in one DistributedDataParallel (buckets reduced during backward; the
+unused mask token frozen), the discriminators' gradients averaged with all_reduce after their
+backward; rank 0 prints the JSON line ("ranks" added).
 
 Prints one JSON line on stdout (progress on stderr):
   {"framework": "pytorch", "model" (folder name), "batch", "size", "threads", "labeled",
@@ -48,6 +54,7 @@ requires: torch==2.13.0+cpu transformers==5.24.0 safetensors==0.8.0 (tools/requi
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -94,6 +101,11 @@ def main():
         raise SystemExit("need 0 <= --labeled <= --batch, --steps >= 1, --warmup >= 0")
 
     torch.set_num_threads(a.threads)
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    if world > 1:
+        if a.labeled % world or (a.batch - a.labeled) % world:
+            raise SystemExit(f"--labeled and the unlabeled rows must divide by the {world} ranks")
+        torch.distributed.init_process_group("gloo")
     folder = Path(a.model)
     model_type = json.loads((folder / "config.json").read_text()).get("model_type")
     if model_type != "dinov2":
@@ -110,6 +122,14 @@ def main():
     labels = torch.randint(0, NUM_CLASSES, (a.labeled,), generator=gen)
     with torch.no_grad():
         mean, std = csd.standardization_statistics(backbone(pixel_values=pixels).pooler_output)
+    trainable = backbone
+    if world > 1:
+        # This rank's labeled rows, then its unlabeled rows; the step below sees only them.
+        nl, nu = a.labeled // world, (a.batch - a.labeled) // world
+        labels = labels[rank * nl:(rank + 1) * nl]
+        pixels = torch.cat([pixels[rank * nl:(rank + 1) * nl], pixels[a.labeled + rank * nu:a.labeled + (rank + 1) * nu]])
+        a.labeled, a.batch = nl, nl + nu
+        backbone.embeddings.mask_token.requires_grad_(False)  # never used: DDP would wait for its gradient
 
     opts = dict(csd.DEFAULTS)
     torch.manual_seed(a.seed)
@@ -120,12 +140,14 @@ def main():
     disc_params = heads.discriminator_parameters()
     disc_opt = torch.optim.Adam(disc_params, lr=opts["disc_lr"], betas=(0.5, 0.999), eps=1e-8)
     prior = torch.full((NUM_CLASSES,), 1.0 / NUM_CLASSES, dtype=torch.float64)
+    if world > 1:
+        trainable = torch.nn.parallel.DistributedDataParallel(Trainable(backbone, heads))
 
     def forward():
         if a.precision == "fp32":
-            return backbone(pixel_values=pixels).pooler_output
+            return trainable(pixel_values=pixels).pooler_output
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            return backbone(pixel_values=pixels).pooler_output.float()
+            return trainable(pixel_values=pixels).pooler_output.float()
 
     def step():
         y = (forward() - mean) / std
@@ -146,6 +168,10 @@ def main():
         dloss = csd.discriminator_loss(heads, p, s, c_prior, z)
         disc_opt.zero_grad(set_to_none=True)
         dloss.backward()
+        if world > 1:
+            for q in disc_params:
+                torch.distributed.all_reduce(q.grad)
+                q.grad /= world
         disc_opt.step()
         return loss.item(), dloss.item()
 
@@ -164,9 +190,11 @@ def main():
         print(f"{kind} {i + 1}: {dt:.3f} s, loss {losses[-1][0]:.5f}, disc {losses[-1][1]:.5f}",
               file=sys.stderr, flush=True)
 
+    if rank > 0:
+        return
     print(json.dumps({
-        "framework": "pytorch", "model": folder.name, "batch": a.batch, "size": a.size,
-        "threads": a.threads, "labeled": a.labeled, "attention": a.attn, "recompute": a.recompute,
+        "framework": "pytorch", "ranks": world, "model": folder.name, "batch": a.batch * world, "size": a.size,
+        "threads": a.threads, "labeled": a.labeled * world, "attention": a.attn, "recompute": a.recompute,
         "precision": a.precision,
         "warmup": a.warmup, "steps": a.steps,
         "step_seconds_median": round(statistics.median(times), 4),
@@ -176,6 +204,20 @@ def main():
         "disc_loss_first": losses[0][1], "disc_loss_last": losses[-1][1],
         "torch": torch.__version__, "transformers": transformers.__version__,
     }), flush=True)
+
+
+class Trainable(torch.nn.Module):
+    """The backbone and the heads' encoder and decoder: what one DistributedDataParallel reduces
+    (the heads are used by the loss outside forward; their gradients' hooks fire all the same)."""
+
+    def __init__(self, backbone, heads):
+        super().__init__()
+        self.backbone = backbone
+        self.encoder = heads.encoder
+        self.decoder = heads.decoder
+
+    def forward(self, pixel_values):
+        return self.backbone(pixel_values=pixel_values)
 
 
 def gradient_errors(a, backbone, heads, opts, labels, mean, std, pixels, disc_params):
