@@ -1,0 +1,164 @@
+import CHDF5
+import Foundation
+
+/// libhdf5 1.10 trusts the object sizes in a global heap collection, where variable-length
+/// strings live: a size near 2^64 wraps its read pointer and it reads outside the collection, a
+/// segmentation fault (found by the hostile-cache corpus, `HostileCacheTests`). So before a
+/// variable-length string attribute is read, the collections its elements point into are
+/// checked from the file's bytes: the attribute message is found in its object's header (version
+/// 1 or 2, continuations followed), and every object of each collection it names must fit in the
+/// collection, and the collection in the file. Whatever this parse does not recognise (dense
+/// attribute storage, 4-byte addresses, a pointer to no collection) is left to libhdf5, which
+/// reports those as errors; only sizes it would crash on are refused here.
+enum HDF5GlobalHeapCheck {
+    struct Damaged: Error { let message: String }
+
+    /// Bounds-checked little-endian reads of a file's bytes.
+    struct Bytes {
+        let fd: Int32, fileSize: UInt64
+
+        func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
+            guard count >= 0, offset <= fileSize, UInt64(count) <= fileSize - offset else {
+                throw Damaged(message: "\(count) bytes at \(offset) lie beyond the end of the file (\(fileSize) bytes)")
+            }
+            var out = [UInt8](repeating: 0, count: count)
+            let got = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+            guard got == count else { throw Damaged(message: "cannot read \(count) bytes at \(offset)") }
+            return out
+        }
+    }
+
+    static func integer(_ bytes: [UInt8], _ at: Int, _ width: Int) -> UInt64? {
+        guard at >= 0, width <= 8, at + width <= bytes.count else { return nil }
+        return (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+    }
+
+    /// Checks the collections behind the `count` elements of string attribute `name` of the
+    /// object `object` in the file at `path`.
+    static func check(object: hid_t, attribute name: String, count: Int, path: String) throws {
+        var info = H5O_info_t()
+        guard H5Oget_info2(object, &info, UInt32(H5O_INFO_BASIC)) >= 0 else { return }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        let file = Bytes(fd: fd, fileSize: UInt64(st.st_size))
+        do {
+            guard let data = try attributeData(file, header: UInt64(info.addr), name: name) else { return }
+            // Each element: length (4), collection address (8), object index (4).
+            var collections: [UInt64: [UInt16: UInt64]] = [:]
+            for i in 0..<count {
+                guard let length = integer(data, 16 * i, 4), let address = integer(data, 16 * i + 4, 8),
+                      let index = integer(data, 16 * i + 12, 4) else { return }
+                if length == 0 { continue }
+                if collections[address] == nil {
+                    guard let objects = try objectSizes(file, collection: address) else { continue }
+                    collections[address] = objects
+                }
+                guard let size = collections[address]![UInt16(truncatingIfNeeded: index)], length <= size else {
+                    throw Damaged(message: "string \(i) of attribute \"\(name)\" (\(length) bytes) is not object \(index) of the global heap collection at byte \(address)")
+                }
+            }
+        } catch let damaged as Damaged {
+            throw HDF5Error(path: path, operation: "read attribute \"\(name)\"",
+                            message: "damaged global heap (variable-length strings): \(damaged.message)")
+        }
+    }
+
+    /// The sizes of the objects in the global heap collection at `address` by index; nil where
+    /// no collection starts there (libhdf5 refuses that itself).
+    static func objectSizes(_ file: Bytes, collection address: UInt64) throws -> [UInt16: UInt64]? {
+        let head = try file.read(address, 16)
+        guard head[0..<4].elementsEqual("GCOL".utf8), head[4] == 1, let size = integer(head, 8, 8) else { return nil }
+        guard size >= 16, size <= file.fileSize, address <= file.fileSize - size else {
+            throw Damaged(message: "the collection at byte \(address) declares \(size) bytes, beyond the end of the file")
+        }
+        let bytes = try file.read(address, Int(size))
+        var sizes: [UInt16: UInt64] = [:]
+        var offset = 16
+        while offset + 16 <= bytes.count {
+            let index = UInt16(integer(bytes, offset, 2)!), objectSize = integer(bytes, offset + 8, 8)!
+            // Free space (object 0) counts its own 16-byte header; the others do not.
+            let room = UInt64(bytes.count - offset - (index == 0 ? 0 : 16))
+            guard objectSize <= room else {
+                throw Damaged(message: "object \(index) of the collection at byte \(address) declares \(objectSize) bytes, more than the \(room) left in it")
+            }
+            if index == 0 { break }
+            sizes[index] = objectSize
+            offset += 16 + Int((objectSize + 7) / 8 * 8)
+        }
+        return sizes
+    }
+
+    /// The raw value of attribute `name` in the object header at `header`; nil where it is not
+    /// stored there (dense storage) or the header is not one this parse knows.
+    static func attributeData(_ file: Bytes, header: UInt64, name: String) throws -> [UInt8]? {
+        for message in try messages(file, header: header) where message.type == 0x0C {
+            let m = message.data
+            guard m.count >= 8, let nameSize = integer(m, 2, 2), let typeSize = integer(m, 4, 2),
+                  let spaceSize = integer(m, 6, 2) else { continue }
+            let pad: (UInt64) -> Int
+            let start: Int
+            switch m[0] {
+            case 1: pad = { Int(($0 + 7) / 8 * 8) }; start = 8
+            case 2: pad = { Int($0) }; start = 8
+            case 3: pad = { Int($0) }; start = 9
+            default: continue
+            }
+            let nameEnd = start + pad(nameSize)
+            guard nameSize > 0, start + Int(nameSize) <= m.count,
+                  m[start..<(start + Int(nameSize) - 1)].elementsEqual(name.utf8) else { continue }
+            let dataStart = nameEnd + pad(typeSize) + pad(spaceSize)
+            return dataStart <= m.count ? Array(m[dataStart...]) : nil
+        }
+        return nil
+    }
+
+    /// The messages (type, body) of the object header at `header`, version 1 or 2, following
+    /// continuation messages (at most 64 chunks, so a cycle ends).
+    static func messages(_ file: Bytes, header: UInt64) throws -> [(type: Int, data: [UInt8])] {
+        let prefix = try file.read(header, 16)
+        var out: [(type: Int, data: [UInt8])] = []
+        var chunks: [(offset: UInt64, length: UInt64, first: Bool)] = []
+        let version2 = prefix[0..<4].elementsEqual("OHDR".utf8)
+        var flags: UInt8 = 0
+        if version2 {
+            flags = prefix[5]
+            let sizeAt = 6 + (flags & 0x20 != 0 ? 16 : 0) + (flags & 0x10 != 0 ? 4 : 0)
+            let width = 1 << Int(flags & 3)
+            let start = try file.read(header, sizeAt + width)
+            guard let length = integer(start, sizeAt, width) else { return [] }
+            chunks.append((header + UInt64(sizeAt + width), length, true))
+        } else if prefix[0] == 1, let length = integer(prefix, 8, 4) {
+            chunks.append((header + 16, length, true))
+        } else {
+            return []
+        }
+        var visited = 0
+        while let chunk = chunks.popLast(), visited < 64 {
+            visited += 1
+            var bytes = try file.read(chunk.offset, Int(min(chunk.length, 1 << 24)))
+            var at = 0
+            if version2 && !chunk.first {  // a continuation chunk: "OCHK", the messages, a checksum
+                guard bytes.count >= 8, bytes[0..<4].elementsEqual("OCHK".utf8) else { continue }
+                at = 4
+                bytes = Array(bytes.dropLast(4))
+            }
+            let headerSize = version2 ? 4 + (flags & 0x04 != 0 ? 2 : 0) : 8
+            while at + headerSize <= bytes.count {
+                let type = Int(version2 ? UInt64(bytes[at]) : integer(bytes, at, 2)!)
+                let size = Int(integer(bytes, at + (version2 ? 1 : 2), 2)!)
+                let body = at + headerSize
+                guard body + size <= bytes.count else { break }
+                let data = Array(bytes[body..<(body + size)])
+                if type == 0x10, let offset = integer(data, 0, 8), let length = integer(data, 8, 8) {
+                    chunks.append((offset, length, false))
+                }
+                out.append((type, data))
+                at = body + size
+            }
+        }
+        return out
+    }
+}
