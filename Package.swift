@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "CSDSystemTests", dependencies: ["CSDSystem", "CSDTestSupport"]),
         .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
+        .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDExtractTests", dependencies: [
             "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage", "CSDBackbones", "extract", "CSDTestSupport",
