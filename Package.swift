@@ -96,7 +96,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
-        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults"], swiftSettings: optimized),
+        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults", "CSDSystem"], swiftSettings: optimized),
         // finetune's --write-cache runs extract's pipeline on the fine-tuned model: the
         // executable joins the two phases, the libraries stay apart.
         .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem"],
