@@ -22,6 +22,27 @@ import Testing
         }
     }
 
+    /// libhdf5 1.10 follows a global heap object's size without a bound and crashes on one near
+    /// 2^64 (`HDF5GlobalHeapCheck`); the read is an error naming the file and the attribute.
+    @Test func aDamagedGlobalHeapIsAnErrorNotACrash() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("a.h5")
+        do {
+            let file = try HDF5File(creating: url.path)
+            try file.setAttribute("model_id", .string("facebook/dinov2-small"))
+            try file.createGroup("train").setAttribute("class_names", .strings(["a", "b", "c"]))
+        }
+        #expect(try HDF5File(opening: url.path).openGroup("train").stringArrayAttribute("class_names") == ["a", "b", "c"])
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let collection = try #require(bytes.firstRange(of: Array("GCOL".utf8))?.lowerBound)
+        // Object 1's size (8 bytes after its index, reference count and reserved bytes): high word set.
+        bytes.replaceSubrange((collection + 28)..<(collection + 32), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        try Data(bytes).write(to: url)
+        let error = #expect(throws: HDF5Error.self) { _ = try HDF5File(opening: url.path).stringAttribute("model_id") }
+        #expect(error?.description.hasPrefix("\(url.path): read attribute \"model_id\" failed: damaged global heap") == true,
+                "\(error.map { "\($0)" } ?? "")")
+    }
+
     @Test func groupsAreCreatedOpenedAndListed() throws {
         let dir = TemporaryFolder()
         let path = dir.fileURL("g.h5").path
