@@ -15,8 +15,8 @@ import Testing
 @Suite struct HostileConfigTests {
     /// JSON texts that replace a value: sizes of 0, -1, 2^31, 2^63 and beyond, 1e308, infinity
     /// (1e999 overflows a double), NaN spelled as Python writes it and as a string, other types;
-    /// and the largest sizes a config may hold (65536, 16384), far beyond the fixture's weights.
-    static let hostileValues = ["0", "-1", "65536", "16384", "2147483648", "-2147483649", "9223372036854775808", "18446744073709551616",
+    /// and the largest sizes a config may hold (2^20, 65536, 16384), far beyond the fixture's weights.
+    static let hostileValues = ["0", "-1", "1048576", "65536", "16384", "2147483648", "-2147483649", "9223372036854775808", "18446744073709551616",
                                 "1e308", "-1e308", "1e999", "0.5", "NaN", "\"NaN\"", "\"Infinity\"", "\"4\"", "true",
                                 "null", "[]", "{}", "[1e308]"]
 
