@@ -7,9 +7,9 @@ import Foundation
 /// variable-length string attribute is read, the collections its elements point into are
 /// checked from the file's bytes: the attribute message is found in its object's header (version
 /// 1 or 2, continuations followed), and every object of each collection it names must fit in the
-/// collection, and the collection in the file. Whatever this parse does not recognise (dense
-/// attribute storage, 4-byte addresses, a pointer to no collection) is left to libhdf5, which
-/// reports those as errors; only sizes it would crash on are refused here.
+/// collection, and the collection in the file. Whatever this parse does not recognise (attributes
+/// in a fractal heap past its root's direct blocks, 4-byte addresses, a pointer to no collection)
+/// is left to libhdf5, which reports those as errors; only sizes it would crash on are refused.
 enum HDF5GlobalHeapCheck {
     struct Damaged: Error { let message: String }
 
@@ -45,7 +45,8 @@ enum HDF5GlobalHeapCheck {
         guard fstat(fd, &st) == 0 else { return }
         let file = Bytes(fd: fd, fileSize: UInt64(st.st_size))
         do {
-            guard let data = try attributeData(file, header: UInt64(info.addr), name: name) else { return }
+            // A header or heap this parse cannot read is libhdf5's to refuse (it does, without crashing).
+            guard let data = try? attributeData(file, header: UInt64(info.addr), name: name) else { return }
             // Each element: length (4), collection address (8), object index (4).
             var collections: [UInt64: [UInt16: UInt64]] = [:]
             for i in 0..<count {
@@ -91,28 +92,77 @@ enum HDF5GlobalHeapCheck {
         return sizes
     }
 
-    /// The raw value of attribute `name` in the object header at `header`; nil where it is not
-    /// stored there (dense storage) or the header is not one this parse knows.
+    /// The raw value of attribute `name` of the object whose header is at `header`: from its
+    /// attribute messages, or, in dense storage (a newer-format object with many attributes),
+    /// from its fractal heap's direct blocks. Nil where this parse does not find it.
     static func attributeData(_ file: Bytes, header: UInt64, name: String) throws -> [UInt8]? {
-        for message in try messages(file, header: header) where message.type == 0x0C {
+        let all = try messages(file, header: header)
+        for message in all where message.type == 0x0C {
+            if let data = value(ofAttribute: name, message: message.data[...]) { return data }
+        }
+        for message in all where message.type == 0x15 {  // attribute info: the fractal heap's address
             let m = message.data
-            guard m.count >= 8, let nameSize = integer(m, 2, 2), let typeSize = integer(m, 4, 2),
-                  let spaceSize = integer(m, 6, 2) else { continue }
-            let pad: (UInt64) -> Int
-            let start: Int
-            switch m[0] {
-            case 1: pad = { Int(($0 + 7) / 8 * 8) }; start = 8
-            case 2: pad = { Int($0) }; start = 8
-            case 3: pad = { Int($0) }; start = 9
-            default: continue
+            guard m.count >= 2, let heap = integer(m, 2 + (m[1] & 1 != 0 ? 2 : 0), 8) else { continue }
+            for (address, size) in try directBlocks(file, heap: heap) {
+                let block = try file.read(address, size)
+                let key = Array(name.utf8) + [0]
+                var from = block.startIndex
+                while let found = block[from...].firstRange(of: key) {
+                    // The message starts 8 (version 2) or 9 (version 3) bytes before its name.
+                    for start in [found.lowerBound - 9, found.lowerBound - 8] where start >= 0 {
+                        if let data = value(ofAttribute: name, message: block[start...]) { return data }
+                    }
+                    from = found.upperBound
+                }
             }
-            let nameEnd = start + pad(nameSize)
-            guard nameSize > 0, start + Int(nameSize) <= m.count,
-                  m[start..<(start + Int(nameSize) - 1)].elementsEqual(name.utf8) else { continue }
-            let dataStart = nameEnd + pad(typeSize) + pad(spaceSize)
-            return dataStart <= m.count ? Array(m[dataStart...]) : nil
         }
         return nil
+    }
+
+    /// The direct blocks (address, size) of the unfiltered fractal heap whose header is at
+    /// `heap`: its root, or the direct children of its root indirect block (16 MiB at most).
+    static func directBlocks(_ file: Bytes, heap: UInt64) throws -> [(UInt64, Int)] {
+        let h = try file.read(heap, 142)
+        guard h[0..<4].elementsEqual("FRHP".utf8), integer(h, 7, 2) == 0, let width = integer(h, 110, 2),
+              let start = integer(h, 112, 8), let maxDirect = integer(h, 120, 8), let maxHeapBits = integer(h, 128, 2),
+              let root = integer(h, 132, 8), let rows = integer(h, 140, 2),
+              start > 0, start <= 1 << 20, maxDirect >= start, maxDirect <= 1 << 24 else { return [] }
+        if rows == 0 { return [(root, Int(start))] }
+        // Row r's blocks are start * 2^max(0, r - 1) bytes; rows past the largest direct size
+        // hold indirect blocks, which are not followed.
+        let directRows = UInt64(maxDirect.trailingZeroBitCount - start.trailingZeroBitCount + 2)
+        let entries = Int(min(rows, directRows) * width)
+        let offsetBytes = Int((maxHeapBits + 7) / 8)
+        let block = try file.read(root, 13 + offsetBytes + 8 * entries)
+        guard block[0..<4].elementsEqual("FHIB".utf8) else { return [] }
+        var out: [(UInt64, Int)] = [], total = 0
+        for entry in 0..<entries {
+            let size = Int(start) << max(0, entry / Int(width) - 1)
+            guard let address = integer(block, 13 + offsetBytes + 8 * entry, 8), address != .max,
+                  total + size <= 1 << 24 else { continue }
+            out.append((address, size))
+            total += size
+        }
+        return out
+    }
+
+    /// The raw value in an attribute message (`message` from its first byte on) named `name`.
+    static func value(ofAttribute name: String, message: ArraySlice<UInt8>) -> [UInt8]? {
+        let m = Array(message)
+        guard m.count >= 9, let nameSize = integer(m, 2, 2), let typeSize = integer(m, 4, 2),
+              let spaceSize = integer(m, 6, 2) else { return nil }
+        let pad: (UInt64) -> Int
+        let start: Int
+        switch m[0] {
+        case 1: pad = { Int(($0 + 7) / 8 * 8) }; start = 8
+        case 2: pad = { Int($0) }; start = 8
+        case 3: pad = { Int($0) }; start = 9
+        default: return nil
+        }
+        guard nameSize == UInt64(name.utf8.count + 1), start + Int(nameSize) <= m.count,
+              m[start..<(start + Int(nameSize) - 1)].elementsEqual(name.utf8) else { return nil }
+        let dataStart = start + pad(nameSize) + pad(typeSize) + pad(spaceSize)
+        return dataStart <= m.count ? Array(m[dataStart...]) : nil
     }
 
     /// The messages (type, body) of the object header at `header`, version 1 or 2, following
