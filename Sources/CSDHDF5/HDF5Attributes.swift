@@ -192,7 +192,7 @@ extension HDF5Object {
     private func readStrings(_ attr: hid_t, name: String, type: hid_t, count: Int, operation: String) throws -> [String] {
         if count == 0 { return [] }
         if try HDF5Call.status(filePath, operation, { H5Tis_variable_str(type) }) > 0 {
-            try HDF5GlobalHeapCheck.check(object: id, attribute: name, count: count, path: filePath)
+            try HDF5RawChecks.globalHeap(object: id, attribute: name, count: count, path: filePath)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             try HDF5Call.status(filePath, operation) { H5Aread(attr, type, &pointers) }
             defer { pointers.forEach { if let p = $0 { H5free_memory(p) } } }

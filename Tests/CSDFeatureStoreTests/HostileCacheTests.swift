@@ -70,7 +70,8 @@ import Testing
                 .map { .init(name: "\(kind) at \(offset): \($0.name)", bytes: $0.bytes, mustFail: false) }
         }
         for offset in stride(from: 0, to: original.count - 8, by: 8)
-        where original[offset] == 1 && original[offset + 1] == 0 && original[offset + 3] == 0 && original[(offset + 4)..<(offset + 8)].elementsEqual([1, 0, 0, 0]) {
+        where original[offset] == 1 && original[offset + 1] == 0 && original[offset + 3] == 0
+            && original[(offset + 4)..<(offset + 8)].elementsEqual([1, 0, 0, 0]) {
             mutate("object header", at: offset)
         }
         for signature in ["OHDR", "TREE", "HEAP", "SNOD", "GCOL"] {

@@ -1,16 +1,20 @@
 import CHDF5
 import Foundation
 
-/// libhdf5 1.10 trusts the object sizes in a global heap collection, where variable-length
-/// strings live: a size near 2^64 wraps its read pointer and it reads outside the collection, a
-/// segmentation fault (found by the hostile-cache corpus, `HostileCacheTests`). So before a
-/// variable-length string attribute is read, the collections its elements point into are
-/// checked from the file's bytes: the attribute message is found in its object's header (version
-/// 1 or 2, continuations followed), and every object of each collection it names must fit in the
-/// collection, and the collection in the file. Whatever this parse does not recognise (attributes
-/// in a fractal heap past its root's direct blocks, 4-byte addresses, a pointer to no collection)
-/// is left to libhdf5, which reports those as errors; only sizes it would crash on are refused.
-enum HDF5GlobalHeapCheck {
+/// What libhdf5 1.10 trusts in a file and crashes on, checked from the file's bytes before it
+/// reads them (each found by the hostile-cache corpus or by flipping bytes of a cache):
+/// - in a global heap (where variable-length strings live): an object size near 2^64 (the read
+///   pointer wraps: a segmentation fault), an object index past the collection's (read
+///   unchecked), a free-space object of size 0 (an endless loop). Before a string attribute is
+///   read, its message is found in its object's header (version 1 or 2, continuations followed)
+///   or fractal heap, and every object of each collection its strings point into must fit in
+///   the collection, and the collection in the file (`globalHeap`);
+/// - a chunked layout of rank 0 or with a dimension of 0: opening the dataset divides by it
+///   (SIGFPE). The layout message is read before the dataset is opened (`chunkLayout`).
+/// Whatever this parse does not recognise (attributes in a fractal heap past its root's direct
+/// blocks, 4-byte addresses, a pointer to no collection) is left to libhdf5, which reports those
+/// as errors; only what it would crash on is refused here.
+enum HDF5RawChecks {
     struct Damaged: Error { let message: String }
 
     /// Bounds-checked little-endian reads of a file's bytes.
@@ -33,21 +37,65 @@ enum HDF5GlobalHeapCheck {
         return (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
     }
 
-    /// Checks the collections behind the `count` elements of string attribute `name` of the
-    /// object `object` in the file at `path`.
-    static func check(object: hid_t, attribute name: String, count: Int, path: String) throws {
-        var info = H5O_info_t()
-        guard H5Oget_info2(object, &info, UInt32(H5O_INFO_BASIC)) >= 0 else { return }
+    /// Runs `body` on the file's bytes; nil where the file cannot be opened (libhdf5 says why).
+    static func withBytes<R>(_ path: String, _ body: (Bytes) throws -> R?) rethrows -> R? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return }
-        let file = Bytes(fd: fd, fileSize: UInt64(st.st_size))
+        guard fstat(fd, &st) == 0 else { return nil }
+        return try body(Bytes(fd: fd, fileSize: UInt64(st.st_size)))
+    }
+
+    /// Refuses a chunked layout with a dimension of 0 for dataset `name` in `container`, before
+    /// libhdf5 opens it.
+    static func chunkLayout(in container: hid_t, dataset name: String, path: String, operation: String) throws {
+        var info = H5O_info_t()
+        guard H5Oget_info_by_name2(container, name, &info, UInt32(H5O_INFO_BASIC), csd_h5p_default()) >= 0 else { return }
+        let dims: [UInt64]? = withBytes(path) { file in
+            guard let layout = (try? messages(file, header: UInt64(info.addr)))?.first(where: { $0.type == 0x08 }) else { return nil }
+            return chunkDimensions(layout.data)
+        }
+        // A chunk has a dimension per axis and one for the element size: none may be 0.
+        if let dims, dims.count < 2 || dims.contains(0) {
+            throw HDF5Error(path: path, operation: operation, message: "damaged layout: chunk dimensions \(dims)")
+        }
+    }
+
+    /// The chunk dimensions (the last is the element size) in a layout message; nil unless chunked.
+    static func chunkDimensions(_ m: [UInt8]) -> [UInt64]? {
+        guard m.count >= 2 else { return nil }
+        switch m[0] {
+        case 1, 2:  // version, rank + 1, class, 5 reserved, address (unless compact), dimensions of 4 bytes
+            guard m.count >= 3, m[2] == 2 else { return nil }
+            return (0..<Int(m[1])).compactMap { integer(m, 16 + 4 * $0, 4) }
+        case 3:  // version, class; chunked: rank + 1, address, dimensions of 4 bytes
+            guard m[1] == 2, m.count >= 3 else { return nil }
+            return (0..<Int(m[2])).compactMap { integer(m, 11 + 4 * $0, 4) }
+        case 4:  // version, class; chunked: flags, rank + 1, bytes per dimension, dimensions
+            guard m[1] == 2, m.count >= 5, (1...8).contains(m[4]) else { return nil }
+            return (0..<Int(m[3])).compactMap { integer(m, 5 + Int(m[4]) * $0, Int(m[4])) }
+        default:
+            return nil
+        }
+    }
+
+    /// Checks the collections behind the `count` elements of string attribute `name` of the
+    /// object `object` in the file at `path`.
+    static func globalHeap(object: hid_t, attribute name: String, count: Int, path: String) throws {
+        var info = H5O_info_t()
+        guard H5Oget_info2(object, &info, UInt32(H5O_INFO_BASIC)) >= 0 else { return }
+        try withBytes(path) { file -> Void? in try globalHeap(file, header: UInt64(info.addr), attribute: name, count: count, path: path) }
+    }
+
+    static func globalHeap(_ file: Bytes, header: UInt64, attribute name: String, count: Int, path: String) throws {
         do {
             // A header or heap this parse cannot read is libhdf5's to refuse (it does, without crashing).
-            guard let data = try? attributeData(file, header: UInt64(info.addr), name: name) else { return }
+            guard let data = try? attributeData(file, header: header, name: name) else { return }
             // Each element: length (4), collection address (8), object index (4).
+            guard data.count / 16 >= count else {
+                throw Damaged(message: "attribute \"\(name)\" declares \(count) strings but stores \(data.count) bytes")
+            }
             var collections: [UInt64: [UInt16: UInt64]] = [:]
             for i in 0..<count {
                 guard let length = integer(data, 16 * i, 4), let address = integer(data, 16 * i + 4, 8),
@@ -57,7 +105,8 @@ enum HDF5GlobalHeapCheck {
                     guard let objects = try objectSizes(file, collection: address) else { continue }
                     collections[address] = objects
                 }
-                guard let size = collections[address]![UInt16(truncatingIfNeeded: index)], length <= size else {
+                // libhdf5 indexes the collection's objects with all 32 bits, unchecked.
+                guard index <= UInt64(UInt16.max), let size = collections[address]![UInt16(index)], length <= size else {
                     throw Damaged(message: "string \(i) of attribute \"\(name)\" (\(length) bytes) is not object \(index) of the global heap collection at byte \(address)")
                 }
             }
@@ -80,12 +129,17 @@ enum HDF5GlobalHeapCheck {
         var offset = 16
         while offset + 16 <= bytes.count {
             let index = UInt16(integer(bytes, offset, 2)!), objectSize = integer(bytes, offset + 8, 8)!
-            // Free space (object 0) counts its own 16-byte header; the others do not.
+            // Free space (object 0) counts its own 16-byte header, and libhdf5 steps over it by
+            // its size: one of 0 is an endless loop. The others do not count their header.
             let room = UInt64(bytes.count - offset - (index == 0 ? 0 : 16))
-            guard objectSize <= room else {
-                throw Damaged(message: "object \(index) of the collection at byte \(address) declares \(objectSize) bytes, more than the \(room) left in it")
+            guard objectSize <= room, index != 0 || objectSize >= 16 else {
+                throw Damaged(message: "object \(index) of the collection at byte \(address) declares \(objectSize) bytes, "
+                              + "\(objectSize > room ? "more than the \(room) left in it" : "less than its header")")
             }
-            if index == 0 { break }
+            if index == 0 {
+                offset += Int(objectSize)
+                continue
+            }
             sizes[index] = objectSize
             offset += 16 + Int((objectSize + 7) / 8 * 8)
         }
@@ -130,7 +184,7 @@ enum HDF5GlobalHeapCheck {
         if rows == 0 { return [(root, Int(start))] }
         // Row r's blocks are start * 2^max(0, r - 1) bytes; rows past the largest direct size
         // hold indirect blocks, which are not followed.
-        let directRows = UInt64(maxDirect.trailingZeroBitCount - start.trailingZeroBitCount + 2)
+        let directRows = UInt64(max(0, maxDirect.trailingZeroBitCount - start.trailingZeroBitCount + 2))
         let entries = Int(min(rows, directRows) * width)
         let offsetBytes = Int((maxHeapBits + 7) / 8)
         let block = try file.read(root, 13 + offsetBytes + 8 * entries)
