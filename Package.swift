@@ -98,8 +98,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract"], swiftSettings: optimized),
-        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults"], swiftSettings: optimized),
+        .executableTarget(name: "extract", dependencies: ["CSDCLI", "CSDExtract", "CSDDistributed"], swiftSettings: optimized),
+        .executableTarget(name: "probe", dependencies: ["CSDCLI", "CSDProbe", "CSDMethod", "CSDResults", "CSDSystem", "CSDDistributed"], swiftSettings: optimized),
         // finetune's --write-cache runs extract's pipeline on the fine-tuned model: the
         // executable joins the two phases, the libraries stay apart.
         .executableTarget(name: "finetune", dependencies: ["CSDCLI", "CSDFinetune", "CSDMethod", "CSDExtract", "CSDSystem", "CSDDistributed"],
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "CSDSystemTests", dependencies: ["CSDSystem", "CSDTestSupport"]),
         .testTarget(name: "CSDSafetensorsTests", dependencies: ["CSDSafetensors", "CSDSystem", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors"],
+        .testTarget(name: "CSDBackbonesTests", dependencies: ["CSDBackbones", "CSDSafetensors", "CSDTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSDExtractTests", dependencies: [
             "CSDExtract", "CSDData", "CSDFeatureStore", "CSDImage", "CSDBackbones", "extract", "CSDTestSupport",

@@ -79,6 +79,16 @@ static inline int csd_png_decode(const unsigned char *data, size_t size, size_t 
     png_uint_32 w = 0, h = 0;
     int depth = 0, color = 0, interlace = 0;
     png_get_IHDR(png, info, &w, &h, &depth, &color, &interlace, NULL, NULL);
+    // The rows as stored (a filter byte each) are deflated, which compresses at most 1032:1: a
+    // header declaring more than the file can hold is refused before anything is allocated.
+    size_t stored_row = 1 + ((size_t)w * png_get_channels(png, info) * depth + 7) / 8;
+    if ((size_t)h * stored_row / 1032 > size) {
+        char text[sizeof state.message];
+        snprintf(text, sizeof text,
+                 "the header declares %u x %u pixels, more than the file's %zu bytes can hold (deflate: 1032:1 at most)",
+                 (unsigned)w, (unsigned)h, size);
+        png_error(png, text);
+    }
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16) png_set_strip_16(png);

@@ -67,7 +67,8 @@ public final class FeatureCacheReader: @unchecked Sendable {
         let classNames = try group.hasAttribute(CacheSchema.classNamesAttribute)
             ? group.stringArrayAttribute(CacheSchema.classNamesAttribute) : []
         var rowRange: Range<Int>?
-        if try group.hasAttribute(CacheSchema.rowRangeStartAttribute) {
+        // Either shard attribute makes a shard: one without the other is malformed, not ignored.
+        if try group.hasAttribute(CacheSchema.rowRangeStartAttribute) || group.hasAttribute(CacheSchema.rowRangeEndAttribute) {
             let start = try int(CacheSchema.rowRangeStartAttribute), end = try int(CacheSchema.rowRangeEndAttribute)
             guard 0 <= start, start <= end, end <= rows else {
                 throw FeatureCacheError.malformed(path: path, reason: "split \"\(split)\" has row range \(start)..<\(end) of \(rows) rows")

@@ -69,14 +69,12 @@ enum FileIO {
 
     /// Creates `url` and its missing parents (mkdir -p), naming the folder that refuses it.
     static func makeDirectories(_ url: URL) throws {
-        let path = url.standardizedFileURL.path
-        guard !exists(url), path != "/" else { return }
-        let parent = url.standardizedFileURL.deletingLastPathComponent()
-        try makeDirectories(parent)
-        if mkdir(path, 0o777) != 0 && errno != EEXIST {
-            let code = errno
-            if isPermissionError(code) { throw FeatureCacheError.unwritableFolder(path: parent.path, code: code) }
-            throw FeatureCacheError.io(path: path, operation: "create directory", code: code)
+        do {
+            try OutputFolder.create(url)
+        } catch let error as OutputFolder.Unwritable {
+            throw FeatureCacheError.unwritableFolder(path: error.path, code: error.code)
+        } catch let error as SystemCallError {
+            throw FeatureCacheError.io(path: error.path, operation: "create directory", code: error.code)
         }
     }
 
@@ -90,5 +88,5 @@ enum FileIO {
         }
     }
 
-    static func isPermissionError(_ code: Int32) -> Bool { code == EACCES || code == EPERM || code == EROFS }
+    static func isPermissionError(_ code: Int32) -> Bool { OutputFolder.isPermissionError(code) }
 }

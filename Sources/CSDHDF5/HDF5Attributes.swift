@@ -101,7 +101,7 @@ extension HDF5Object {
         let count = try Int(HDF5Call.status(filePath, operation) { H5Sget_simple_extent_npoints(space) })
         switch H5Tget_class(type) {
         case H5T_STRING:
-            let values = try readStrings(attr, type: type, count: count, operation: operation)
+            let values = try readStrings(attr, name: name, type: type, count: count, operation: operation)
             return scalar ? .string(values.first ?? "") : .strings(values)
         case H5T_INTEGER:
             var values = [Int64](repeating: 0, count: count)
@@ -152,7 +152,7 @@ extension HDF5Object {
 
     private func mismatch(_ name: String, _ value: HDF5AttributeValue, _ expected: String) -> HDF5Error {
         HDF5Error(path: filePath, operation: "read attribute \"\(name)\" on \"\(self.name)\"",
-                  message: "it is \(value.kindName == "integer" ? "an" : "a") \(value.kindName), expected \(expected)")
+                  message: "it is \(value.kindName.hasPrefix("integer") ? "an" : "a") \(value.kindName), expected \(expected)")
     }
 
     // MARK: Internals
@@ -189,9 +189,10 @@ extension HDF5Object {
         }
     }
 
-    private func readStrings(_ attr: hid_t, type: hid_t, count: Int, operation: String) throws -> [String] {
+    private func readStrings(_ attr: hid_t, name: String, type: hid_t, count: Int, operation: String) throws -> [String] {
         if count == 0 { return [] }
         if try HDF5Call.status(filePath, operation, { H5Tis_variable_str(type) }) > 0 {
+            try HDF5RawChecks.globalHeap(object: id, attribute: name, count: count, path: filePath)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             try HDF5Call.status(filePath, operation) { H5Aread(attr, type, &pointers) }
             defer { pointers.forEach { if let p = $0 { H5free_memory(p) } } }

@@ -48,6 +48,7 @@ public class HDF5Container: HDF5Object, @unchecked Sendable {
     public func openDataset(_ name: String, chunkCacheBytes: Int? = nil) throws -> HDF5Dataset {
         let operation = "open dataset \"\(childName(name))\""
         try requireOpen(operation)
+        try HDF5RawChecks.chunkLayout(in: id, dataset: name, path: filePath, operation: operation)
         var did = try HDF5Call.id(filePath, operation) { H5Dopen2(id, name, csd_h5p_default()) }
         var cacheBytes = chunkCacheBytes
         if cacheBytes == nil, let chunkBytes = HDF5Dataset.chunkByteCount(did), chunkBytes > 1 << 20 {

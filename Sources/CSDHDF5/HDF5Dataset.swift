@@ -85,7 +85,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
             guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return nil }
             var dims = [hsize_t](repeating: 0, count: 32)
             let rank = try HDF5Call.status(filePath, operation) { H5Pget_chunk(dcpl, Int32(dims.count), &dims) }
-            return dims.prefix(Int(rank)).map { Int($0) }
+            return dims.prefix(Int(rank)).map { Int(clamping: $0) }
         }
     }
 
@@ -226,7 +226,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         let rank = try HDF5Call.status(path, operation) { H5Sget_simple_extent_ndims(space) }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         try HDF5Call.status(path, operation) { H5Sget_simple_extent_dims(space, &dims, nil) }
-        return dims.map { Int($0) }
+        return dims.map { Int(clamping: $0) }  // a damaged extent past 2^63 reads as Int.max, refused by size checks
     }
 
     /// Bytes in one chunk of an open dataset, or nil if contiguous (or on any failure).

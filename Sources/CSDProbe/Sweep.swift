@@ -79,7 +79,8 @@ public final class SweepRunner {
         for e in evaluations where !names.insert(e.name).inserted {
             throw OptionError("--eval-cache: two evaluation caches are named '\(e.name)'; name them NAME=PATH")
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Before any run: a folder that refuses files is one error naming it, not the first write's.
+        try OutputFolder.prepare(directory)
         store = ResultsStore(directory: directory)
     }
 

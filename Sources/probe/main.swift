@@ -3,6 +3,7 @@ import CSDDistributed
 import CSDMethod
 import CSDProbe
 import CSDResults
+import CSDSystem
 import CSDTensor
 import Foundation
 
@@ -108,6 +109,8 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         let request = try request()
+        // A folder that refuses files fails now, not after the cache is read (SweepRunner checks too).
+        try OutputFolder.prepare(request.out)
         threading.apply()
         let logger = logging.bootstrap(label: "probe")
         let data = try ProbeData(url: request.cache)

@@ -56,12 +56,23 @@ import Testing
         expectDatasetError(["not a PNG or JPEG"], file: "z.png") { _ = try ImageFileDecoder.decode(Array("GIF89a".utf8), file: "z.png") }
         let cmyk = try readBytes(Fixtures.path("bad/cmyk.jpg"))
         expectDatasetError(["CMYK"], file: "cmyk.jpg") { _ = try ImageFileDecoder.decode(cmyk, file: "cmyk.jpg") }
-        // A huge IHDR (65535 x 65535 RGB, CRC fixed) is refused before any allocation.
+        // A huge IHDR (65535 x 65535 RGB, CRC fixed) is refused before any allocation: deflate
+        // cannot hold 12 GB of rows in 236 bytes.
         var huge = png
         huge[16..<24] = [0, 0, 0xFF, 0xFF, 0, 0, 0xFF, 0xFF]
         let crc = Array(huge[12..<29]).withUnsafeBytes { CRC32.checksum($0) }
         huge[29..<33] = [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
-        expectDatasetError(["PNG decode failed", "too large"], file: "x.png") { _ = try ImageFileDecoder.decode(huge, file: "x.png") }
+        expectDatasetError(["PNG decode failed", "declares 65535 x 65535 pixels, more than the file's 236 bytes can hold"], file: "x.png") {
+            _ = try ImageFileDecoder.decode(huge, file: "x.png")
+        }
+        // So is a JPEG frame of 63000 x 10767 in a small file (found by fuzzing: libjpeg decoded
+        // 2 GB of gray filler for 14 s): every 8x8 block takes at least a bit.
+        var wide = jpeg
+        let frame = try #require((0..<(wide.count - 9)).first { wide[$0] == 0xFF && (wide[$0 + 1] == 0xC0 || wide[$0 + 1] == 0xC2) })
+        wide[(frame + 5)..<(frame + 9)] = [0x2A, 0x0F, 0xF6, 0x18]  // height 10767, width 63000
+        expectDatasetError(["JPEG decode failed", "declares 63000 x 10767 pixels"], file: "y.jpg") {
+            _ = try ImageFileDecoder.decode(wide, file: "y.jpg")
+        }
     }
 
     @Test func folderReaderNamesTheBadImage() throws {

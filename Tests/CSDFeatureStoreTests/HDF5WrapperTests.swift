@@ -22,6 +22,62 @@ import Testing
         }
     }
 
+    /// What libhdf5 1.10 crashes or hangs on in a global heap (`HDF5RawChecks`), each made in a
+    /// small file: the read is an error naming the file and the attribute.
+    @Test(arguments: ["an object size near 2^64", "an object index past the collection's", "free space of size 0"])
+    func aDamagedGlobalHeapIsAnErrorNotACrash(_ damage: String) throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("a.h5")
+        do {
+            let file = try HDF5File(creating: url.path)
+            try file.setAttribute("model_id", .string("facebook/dinov2-small"))
+            try file.createGroup("train").setAttribute("class_names", .strings(["a", "b", "c"]))
+        }
+        #expect(try HDF5File(opening: url.path).openGroup("train").stringArrayAttribute("class_names") == ["a", "b", "c"])
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let collection = try #require(bytes.firstRange(of: Array("GCOL".utf8))?.lowerBound)
+        switch damage {
+        case "an object size near 2^64":  // object 1's size: 8 bytes after its index, count, reserved bytes
+            bytes.replaceSubrange((collection + 28)..<(collection + 32), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        case "an object index past the collection's":  // model_id's heap ID: length 21, the collection, index 1
+            let id: [UInt8] = [21, 0, 0, 0] + withUnsafeBytes(of: UInt64(collection).littleEndian, Array.init) + [1, 0, 0, 0]
+            let at = try #require(bytes.firstRange(of: id)?.lowerBound)
+            bytes[at + 15] = 0xC4
+        default:  // the objects (16-byte header, data padded to 8) up to the free space, index 0
+            var offset = collection + 16
+            while bytes[offset] != 0 || bytes[offset + 1] != 0 {
+                let size = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | Int($1) }
+                offset += 16 + (size + 7) / 8 * 8
+            }
+            bytes.replaceSubrange((offset + 8)..<(offset + 16), with: [UInt8](repeating: 0, count: 8))
+        }
+        try Data(bytes).write(to: url)
+        let error = #expect(throws: HDF5Error.self) { _ = try HDF5File(opening: url.path).stringAttribute("model_id") }
+        #expect(error?.description.hasPrefix("\(url.path): read attribute \"model_id\" failed: damaged global heap") == true,
+                "\(error.map { "\($0)" } ?? "")")
+    }
+
+    /// A chunked layout of rank 0 makes libhdf5 1.10 divide by zero when it opens the dataset.
+    @Test func aDamagedChunkLayoutIsAnErrorNotACrash() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("a.h5")
+        do {
+            let file = try HDF5File(creating: url.path)
+            _ = try file.createDataset("x", type: .float32, shape: [12, 5], options: .init(chunkRows: 4))
+        }
+        var bytes = [UInt8](try Data(contentsOf: url))
+        // The layout message (version 3, chunked, rank + 1 = 3, an address, chunk 4 x 5 x 4 bytes).
+        let head: [UInt8] = [3, 2, 3], chunk: [UInt8] = [4, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0]
+        let found = (0..<(bytes.count - 23)).first { (i: Int) -> Bool in
+            bytes[i..<(i + 3)].elementsEqual(head) && bytes[(i + 11)..<(i + 23)].elementsEqual(chunk)
+        }
+        let at = try #require(found)
+        bytes[at + 2] = 0
+        try Data(bytes).write(to: url)
+        let error = #expect(throws: HDF5Error.self) { _ = try HDF5File(opening: url.path).openDataset("x") }
+        #expect(error?.description == "\(url.path): open dataset \"/x\" failed: damaged layout: chunk dimensions []")
+    }
+
     @Test func groupsAreCreatedOpenedAndListed() throws {
         let dir = TemporaryFolder()
         let path = dir.fileURL("g.h5").path

@@ -4,6 +4,7 @@ import CSDFeatureStore
 import CSDProbe
 import CSDMethod
 import CSDResults
+import CSDSystem
 import CSDTensor
 import Foundation
 import Testing
@@ -180,6 +181,31 @@ struct ProbeTests {
         let tooMany = SweepPlan(methods: [.csd], labels: [10_000], seeds: [0], epochs: 1, options: options)
         #expect { _ = try SweepRunner(data: data, plan: tooMany, directory: dir.appendingPathComponent("x"), parallelRuns: 1) }
             throws: { "\($0)".contains("has 400 samples") }
+    }
+
+    /// As extract's (`FeatureCacheOutputTests.aReadOnlyOutputFolderIsOneErrorNamingTheFolder`):
+    /// the folder, or the existing folder under which a new one cannot be made, named before any run.
+    @Test func aReadOnlyOutFolderIsOneErrorNamingTheFolder() throws {
+        let dir = TemporaryFolder()
+        let url = dir.fileURL("c.h5")
+        try ClusterCache.write(to: url)
+        let data = try ProbeData(url: url)
+        let plan = SweepPlan(methods: [.knn], labels: [20], seeds: [0], epochs: 1, options: Self.smallOptions())
+        let folder = dir.fileURL("readonly")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        chmod(folder.path, 0o555)
+        defer { chmod(folder.path, 0o755) }
+        // Root (as CI runs the tests) writes into any folder whatever its mode: nothing to assert.
+        // By hand as root: setpriv --reuid=65534 --regid=65534 --clear-groups .build/debug/probe ...
+        guard geteuid() != 0 else { return }
+        for out in [folder, folder.appendingPathComponent("sweep")] {
+            let error = #expect(throws: OutputFolder.Unwritable.self) {
+                try SweepRunner(data: data, plan: plan, directory: out, parallelRuns: 1)
+            }
+            #expect(error == OutputFolder.Unwritable(path: folder.path, code: EACCES))
+            #expect(error?.description == "\(folder.path): the output folder is not writable (Permission denied); choose another output or make the folder writable")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
     @Test func subsetsAreClassBalancedAndNested() {

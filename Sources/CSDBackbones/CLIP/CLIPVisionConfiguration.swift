@@ -41,7 +41,9 @@ public struct CLIPVisionConfiguration: Sendable {
                                     heads: ("num_attention_heads", heads), patch: ("patch_size", patchSize))
         try EncoderShapeCheck.check(file: c.file, mlp: ("intermediate_size", mlpHidden), epsilon: ("layer_norm_eps", layerNormEps),
                                     image: ("image_size", imageSize), patch: patchSize)
-        projectionDim = try c.int("projection_dim", default: try root.int("projection_dim", default: 512))
+        projectionDim = try EncoderShapeCheck.count(file: c.file, "projection_dim",
+                                                    c.int("projection_dim", default: try root.int("projection_dim", default: 512)),
+                                                    in: 1...EncoderShapeCheck.maximumWidth)
         let channels = try c.int("num_channels", default: 3)
         guard channels == 3 else { throw BackboneConfigError(file: c.file, "field 'num_channels': only 3 is supported, found \(channels)") }
     }

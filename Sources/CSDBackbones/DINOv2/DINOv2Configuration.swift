@@ -43,7 +43,9 @@ public struct DINOv2Configuration: Sendable {
                                     image: ("image_size", imageSize), patch: patchSize)
         channels = try c.int("num_channels", default: 3)
         qkvBias = try c.bool("qkv_bias", default: true)
-        registers = type == "dinov2_with_registers" ? try c.int("num_register_tokens", default: 4) : 0
+        registers = type == "dinov2_with_registers"
+            ? try EncoderShapeCheck.count(file: c.file, "num_register_tokens", c.int("num_register_tokens", default: 4),
+                                          in: 0...EncoderShapeCheck.maximumPrefixTokens) : 0
         interpolation = registers > 0 ? .bicubicAntialiased : .bicubic
         guard channels == 3 else { throw BackboneConfigError(file: c.file, "field 'num_channels': only 3 is supported, found \(channels)") }
     }

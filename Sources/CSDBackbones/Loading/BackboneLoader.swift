@@ -22,9 +22,27 @@ public enum BackboneLoader {
     public static func load(folder url: URL, options: BackboneOptions = .init()) throws -> any Backbone {
         let folder = try ModelFolder(url)
         let config = try folder.config()
+        let checkpoint = try folder.openCheckpoint()
+        try requireWeights(for: config, in: checkpoint)
         var rng = RandomStream(seed: 0)
-        let model = try build(config: config, options: options, checkpoint: try folder.openCheckpoint(), rng: &rng)
-        return model
+        return try build(config: config, options: options, checkpoint: checkpoint, rng: &rng)
+    }
+
+    /// Building a model allocates every parameter before a weight is read, so a config of a
+    /// model far larger than its checkpoint (a width of 65536 or an image side of 16384 next to
+    /// weights of a few MB, each within the sizes a config may hold) is refused first: a layer
+    /// holds at least 4 width^2 (attention) + 2 width x MLP width parameters, the position table a
+    /// row per patch, and no checkpoint stores a parameter in less than a byte.
+    static func requireWeights(for config: ConfigObject, in checkpoint: any SafetensorsCheckpoint) throws {
+        let a = try architecture(config: config)
+        let w = Double(a.width)
+        let parameters = Double(a.layers) * (4 * w * w + 2 * w * Double(a.mlpWidth)) + Double(a.positions) * w
+        let bytes = try checkpoint.names.reduce(0) { $0 + (try checkpoint.info($1).byteCount) }
+        guard parameters <= Double(bytes) else {
+            throw BackboneConfigError(file: config.file, "describes at least \(Int(parameters)) parameters (width \(a.width), "
+                                      + "MLP width \(a.mlpWidth), \(a.layers) layers, \(a.positions) positions), more than the \(bytes) bytes of "
+                                      + "\(checkpoint.url.lastPathComponent) hold: the config does not belong to these weights")
+        }
     }
 
     /// A model with random weights from a config (benchmarks, tests, the demo).
@@ -56,21 +74,26 @@ public enum BackboneLoader {
     public struct Architecture: Sendable {
         public let family: BackboneFamily
         public let width: Int, layers: Int, heads: Int, patchSize: Int
+        /// The MLP's hidden width and the rows of the position table.
+        public let mlpWidth: Int, positions: Int
     }
 
     public static func architecture(config: ConfigObject) throws -> Architecture {
         let type = try config.string("model_type", default: "")
         if type == "radio" || RADIOConfiguration.isHubForm(config) {
             let c = try RADIOConfiguration(config)
-            return Architecture(family: .radio, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+            return Architecture(family: .radio, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize,
+                                mlpWidth: c.mlpHidden, positions: c.positionGrid * c.positionGrid)
         }
         switch type {
         case "dinov2", "dinov2_with_registers":
             let c = try DINOv2Configuration(config)
-            return Architecture(family: .dinov2, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+            return Architecture(family: .dinov2, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize,
+                                mlpWidth: c.mlpHidden, positions: c.positionGrid * c.positionGrid + 1)
         case "clip", "clip_vision_model":
             let c = try CLIPVisionConfiguration(config)
-            return Architecture(family: .clip, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize)
+            return Architecture(family: .clip, width: c.hiddenSize, layers: c.layers, heads: c.heads, patchSize: c.patchSize,
+                                mlpWidth: c.mlpHidden, positions: c.positionGrid * c.positionGrid + 1)
         default:
             throw BackboneConfigError(file: config.file, "field 'model_type': '\(type)' is not a supported backbone (dinov2, dinov2_with_registers, clip, clip_vision_model, radio)")
         }

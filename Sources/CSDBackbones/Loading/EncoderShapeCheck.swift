@@ -5,6 +5,8 @@
 enum EncoderShapeCheck {
     /// Upper bounds far above any released ViT (ViT-22B: width 6144, 48 layers, 48 heads).
     static let maximumWidth = 65536, maximumLayers = 1024, maximumSide = 16384
+    /// Class and register tokens (DINOv2 and RADIO use 1 to 16).
+    static let maximumPrefixTokens = 1024
 
     /// Width, depth, heads and patch, as read from the fields named.
     static func check(file: String, width: (String, Int), layers: (String, Int), heads: (String, Int),
@@ -31,8 +33,16 @@ enum EncoderShapeCheck {
             throw BackboneConfigError(file: file, "field '\(epsilon.0)': \(epsilon.1) is not a positive finite number")
         }
         if let image, !(patch...maximumSide).contains(image.1) {
-            throw BackboneConfigError(file: file, "field '\(image.0)': \(image.1) is not an image side between the patch (\(patch)) and \(maximumSide)")
+            throw BackboneConfigError(file: file, "field '\(image.0)': \(image.1) is not an image side between patch_size (\(patch)) and \(maximumSide)")
         }
+    }
+
+    /// A count of tokens or a width read from `field`, within `range` before anything is sized by it.
+    static func count(file: String, _ field: String, _ value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard range.contains(value) else {
+            throw BackboneConfigError(file: file, "field '\(field)': \(value) is not between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
     }
 
     /// The MLP's width over the model's (default 4), checked before it multiplies anything.

@@ -46,7 +46,8 @@ public struct RADIOConfiguration: Sendable {
         try EncoderShapeCheck.check(file: c.file, mlp: ("mlp_ratio", mlpHidden), epsilon: ("layer_norm_eps", layerNormEps),
                                     patch: patchSize)
         guard (1...EncoderShapeCheck.maximumSide).contains(positionGrid) else {
-            throw BackboneConfigError(file: c.file, "the position table's side \(positionGrid) (max image size / patch) is not between 1 and \(EncoderShapeCheck.maximumSide)")
+            let field = Self.isHubForm(c) ? "args.cpe_max_size" : "max_img_size"
+            throw BackboneConfigError(file: c.file, "field '\(field)': the position table's side \(positionGrid) (the image size over patch_size \(patchSize)) is not between 1 and \(EncoderShapeCheck.maximumSide)")
         }
     }
 
@@ -66,7 +67,9 @@ public struct RADIOConfiguration: Sendable {
         activation = try c.activation("hidden_act", default: "gelu")
         layerNormEps = Float(try c.double("layer_norm_eps", default: 1e-6))
         positionGrid = try c.int("max_img_size", default: 2048) / patchSize
-        prefixTokens = try c.int("num_cls_tokens", default: 1) + (try c.int("num_registers", default: 0))
+        let tokens = 0...EncoderShapeCheck.maximumPrefixTokens
+        prefixTokens = try EncoderShapeCheck.count(file: c.file, "num_cls_tokens", c.int("num_cls_tokens", default: 1), in: tokens)
+            + EncoderShapeCheck.count(file: c.file, "num_registers", c.int("num_registers", default: 0), in: tokens)
         summaryIndices = try c.ints("summary_idxs", default: [0])
         layerScale = false
         finalNorm = try c.bool("model_norm", default: false)
@@ -76,6 +79,11 @@ public struct RADIOConfiguration: Sendable {
         }
         normMean = try c.doubles("norm_mean", default: Self.imageNetMean)
         normStd = try c.doubles("norm_std", default: Self.imageNetStd)
+        // One per colour channel; the input is divided by the deviations.
+        for (key, values) in [("norm_mean", normMean), ("norm_std", normStd)]
+        where values.count != 3 || !values.allSatisfy({ $0.isFinite }) || (key == "norm_std" && !values.allSatisfy({ $0 > 0 })) {
+            throw BackboneConfigError(file: c.file, "field '\(key)': \(values) is not 3 finite numbers\(key == "norm_std" ? " above 0" : "")")
+        }
     }
 
     init(hub c: ConfigObject) throws {
@@ -107,10 +115,11 @@ public struct RADIOConfiguration: Sendable {
         let teacherNames = Set(teachers.compactMap { $0["name"] as? String })
         let classTokens = perTeacher ? max(1, teacherNames.count) : 1
         var registers = 0
+        let tokens = 0...EncoderShapeCheck.maximumPrefixTokens
         if args.has("cpe_num_registers") {
-            registers = try args.int("cpe_num_registers")
+            registers = try EncoderShapeCheck.count(file: args.file, "cpe_num_registers", args.int("cpe_num_registers"), in: tokens)
         } else if args.has("register_multiple") {
-            let multiple = try args.int("register_multiple")
+            let multiple = try EncoderShapeCheck.count(file: args.file, "register_multiple", args.int("register_multiple"), in: tokens)
             if multiple > 0 { registers = multiple - classTokens % multiple }
         }
         prefixTokens = classTokens + registers

@@ -52,6 +52,12 @@ struct FuzzTarget: Sendable {
                            "Tests/CSDBackbonesTests/Fixtures/radio_tiny_hub/config.json"]) { folder in
             let config = try ConfigObject(contentsOf: folder.appendingPathComponent("config.json"))
             _ = try BackboneLoader.architecture(config: config)
+            // And the model folder it makes with fixed weights: every size the config may name is
+            // built (or refused against the weights) before a weight is read.
+            let weights = repository.appendingPathComponent("Tests/CSDBackbonesTests/Fixtures/dinov2_tiny/model.safetensors")
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("model.safetensors"),
+                                                       withDestinationURL: weights)
+            _ = try BackboneLoader.load(folder: folder)
         },
         FuzzTarget(name: "journal", file: JournalFuzzing.input, seeds: JournalFuzzing.seeds) { folder in
             try JournalFuzzing.run(folder)
