@@ -24,6 +24,9 @@ model=${MODEL:-dinov2-small-imgfocus}
 dataset=${DATASET:-fashion-mnist:/usr/share/datasets/fashion-mnist}
 tolerance=${TOLERANCE:-0.03}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # CI and containers run as root
+# One machine: mpirun starts its processes itself (without this it wants ssh installed, even
+# for local processes).
+export OMPI_MCA_plm=isolated
 
 bash tools/setup-system.sh
 [[ $model != dinov2-small-imgfocus ]] || bash tools/fetch-pretrained.sh >&2

@@ -17,6 +17,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Copy through shared memory only: containers often forbid the cross-process reads (CMA) Open MPI
 # would use for large messages, and the tiny model does not need them.
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# One machine: mpirun starts its processes itself (without this it wants ssh installed, even
+# for local processes).
+export OMPI_MCA_plm=isolated
 mpi=(mpirun --oversubscribe --bind-to none)
 args=(--model Tests/CSDBackbonesTests/Fixtures/dinov2_tiny --dataset "synthetic:?train=120&test=60&size=16"
       --labels 40 --epochs 3 --batch-size 20 --checkpoint-every 1 --backbone-lr 1e-3 --threads 1 --quiet
