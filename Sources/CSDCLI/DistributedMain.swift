@@ -31,7 +31,8 @@ extension ParsableCommand {
             // others during this pause, and an error of one rank alone is reported after it.
             if !group.isMain { Thread.sleep(forTimeInterval: 2) }
             FileHandle.standardError.write(Data("Error (rank \(group.rank) of \(group.size)): \(message(for: error))\n".utf8))
-            group.abort(code: exitCode(for: error).rawValue == 0 ? 1 : exitCode(for: error).rawValue)
+            let code = exitCode(for: error).rawValue
+            group.abort(code: code == 0 ? 1 : code)
         }
     }
 }

@@ -31,11 +31,12 @@ public final class GradientReducer: GradientReadiness {
 
         deinit { buffer.deallocate() }
 
-        var presence: Int { offsets.last.map { $0 + parameters.last!.value.count } ?? 0 }
+        /// Where the presence counts start: after the last gradient.
+        var presenceOffset: Int { offsets.last.map { $0 + parameters.last!.value.count } ?? 0 }
 
         /// The gradients (zeros where there is none) and their presence into the buffer.
         func pack() {
-            let base = presence
+            let base = presenceOffset
             for (i, p) in parameters.enumerated() {
                 let slot = UnsafeMutableBufferPointer(rebasing: buffer[offsets[i]..<(offsets[i] + p.value.count)])
                 if let g = p.grad {
@@ -50,7 +51,7 @@ public final class GradientReducer: GradientReadiness {
 
         /// The summed gradients back into the parameters.
         func unpack() {
-            let base = presence
+            let base = presenceOffset
             for (i, p) in parameters.enumerated() {
                 guard buffer[base + i] > 0 else { p.grad = nil; continue }
                 var g = p.grad ?? Tensor(uninitializedShape: p.shape)

@@ -120,11 +120,6 @@ public final class ProcessGroup: @unchecked Sendable {
         }
     }
 
-    /// Waits until every rank has called it.
-    public func barrier() {
-        _ = allReduceSum([0])
-    }
-
     /// Ends every process of the job (mpirun's abort) with `code`; in a job of one, exits.
     public func abort(code: Int32) -> Never {
         if case .mpi(let mpi) = backend { _ = mpi.abort(mpi.commWorld, code) }
@@ -145,7 +140,6 @@ public final class ProcessGroup: @unchecked Sendable {
     public final class PendingSum {
         var requests: [MPILibrary.Request]
         init(requests: [MPILibrary.Request]) { self.requests = requests }
-        public var isDone: Bool { requests.isEmpty }
     }
 
     /// Starts summing `buffer` over the ranks in place (`MPI_Iallreduce`); the buffer must stay

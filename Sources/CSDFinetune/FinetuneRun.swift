@@ -260,16 +260,11 @@ final class FinetuneRun {
         let rows = Array(rng.permutation(train.count).prefix(s.standardizeSamples))
         progress.note("standardisation statistics from the initial tokens")
         defer { progress.finish(); StoragePool.shared.releaseCached() }
-        let mine = try imageTokens(backbone, train, Self.local(rows, group), batch: s.evaluationBatch, progress: progress)
+        let mine = try imageTokens(backbone, train, group.share(rows), batch: s.evaluationBatch, progress: progress)
         return Standardization(fitting: Self.gathered(mine, rows: rows.count, group))
     }
 
-    /// This rank's slice of `rows` (all of them in a job of one).
-    static func local<T>(_ rows: [T], _ group: ProcessGroup) -> [T] {
-        group.isDistributed ? TrainingStep.slice(rows, group.rank, group.size) : rows
-    }
-
-    /// The ranks' row blocks of one matrix (each its `local` slice), joined in row order on
+    /// The ranks' row blocks of one matrix (each its `share` of the rows), joined in row order on
     /// every rank.
     static func gathered(_ mine: Tensor, rows: Int, _ group: ProcessGroup) -> Tensor {
         guard group.isDistributed else { return mine }
@@ -302,11 +297,11 @@ final class FinetuneRun {
     func evaluate(_ bank: ImageBank, rows: [Int], keepCodes: Bool, domain: String,
                   progress: any ProgressSink) throws -> (error: Double, codes: EvaluatedCodes?) {
         let tokens = BackboneTokens(backbone: backbone, standardization: settings.options.standardize ? standardization : nil)
-        let mine = Self.local(rows, group)
+        let mine = group.share(rows)
         var logits: [Tensor] = [], styles: [Tensor] = [], tokenRows: [Tensor] = []
         defer { progress.finish() }
-        let myError = try Evaluation.errorRate(count: mine.count, labels: mine.map { bank.labels[$0] },
-                                               chunk: settings.evaluationBatch) { range in
+        let myWrong = try Evaluation.misclassified(count: mine.count, labels: mine.map { bank.labels[$0] },
+                                                   chunk: settings.evaluationBatch) { range in
             defer { progress.advance(by: range.count) }
             let t = tokens(try bank.pixels(Array(mine[range])))
             let codes = heads.encode(t)
@@ -317,8 +312,7 @@ final class FinetuneRun {
             }
             return codes.logits.value
         }
-        let wrong = group.allReduceSum([(myError * Double(mine.count)).rounded()])[0]
-        let error = group.isDistributed ? wrong / Double(max(rows.count, 1)) : myError
+        let error = group.allReduceSum([Double(myWrong)])[0] / Double(max(rows.count, 1))
         guard keepCodes, !rows.isEmpty else { return (error, nil) }
         func joined(_ parts: [Tensor], columns: Int) -> Tensor {
             Self.gathered(parts.isEmpty ? Tensor(zeros: [0, columns]) : Kernels.concat(parts, axis: 0), rows: rows.count, group)

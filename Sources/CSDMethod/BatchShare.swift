@@ -15,18 +15,14 @@ public final class BatchShare {
 
     public init(group: ProcessGroup, labeled: Int, unlabeled: Int, reducer: GradientReducer) {
         func rows(_ rank: Int) -> Int {
-            Self.sliceCount(labeled, rank, group.size) + Self.sliceCount(unlabeled, rank, group.size)
+            RowSlice.range(count: labeled, part: rank, parts: group.size).count
+                + RowSlice.range(count: unlabeled, part: rank, parts: group.size).count
         }
         offset = (0..<group.rank).reduce(0) { $0 + rows($1) }
         count = rows(group.rank)
         total = labeled + unlabeled
         self.group = group
         self.reducer = reducer
-    }
-
-    /// Rows of slice `part` of `parts` of `n` rows (`TrainingStep.slice`).
-    static func sliceCount(_ n: Int, _ part: Int, _ parts: Int) -> Int {
-        n * (part + 1) / parts - n * part / parts
     }
 
     /// The weight of this rank's mean loss in the global batch's mean.

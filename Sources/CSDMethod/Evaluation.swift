@@ -18,10 +18,10 @@ public enum Evaluation {
         return wrong
     }
 
-    /// The error rate over `count` rows whose logits `logits(range)` gives chunk by chunk,
-    /// without a graph.
-    public static func errorRate(count: Int, labels: [Int], chunk: Int,
-                                 logits: (Range<Int>) throws -> Tensor) rethrows -> Double {
+    /// The misclassified rows among `count` rows whose logits `logits(range)` gives chunk by
+    /// chunk, without a graph.
+    public static func misclassified(count: Int, labels: [Int], chunk: Int,
+                                     logits: (Range<Int>) throws -> Tensor) rethrows -> Int {
         var wrong = 0
         try GradMode.withoutGradients {
             for start in stride(from: 0, to: count, by: chunk) {
@@ -29,6 +29,12 @@ public enum Evaluation {
                 wrong += misclassified(logits: try logits(rows), labels: labels[rows])
             }
         }
-        return Double(wrong) / Double(max(count, 1))
+        return wrong
+    }
+
+    /// The error rate over `count` rows (`misclassified` over the count).
+    public static func errorRate(count: Int, labels: [Int], chunk: Int,
+                                 logits: (Range<Int>) throws -> Tensor) rethrows -> Double {
+        Double(try misclassified(count: count, labels: labels, chunk: chunk, logits: logits)) / Double(max(count, 1))
     }
 }

@@ -71,7 +71,7 @@ public final class TrainingStep {
 
     /// Micro-batch `part` of `parts` equal slices of `rows`.
     public static func slice<T>(_ rows: [T], _ part: Int, _ parts: Int) -> [T] {
-        Array(rows[(rows.count * part / parts)..<(rows.count * (part + 1) / parts)])
+        Array(rows[RowSlice.range(count: rows.count, part: part, parts: parts)])
     }
 
     /// Forward, backward and update on the labeled rows (with `labels`) and the unlabeled rows,
@@ -117,11 +117,6 @@ public final class TrainingStep {
     /// it is, without a copy.
     static func joined(_ parts: [Tensor]) -> Tensor {
         parts.count == 1 ? parts[0] : Kernels.concat(parts, axis: 0)
-    }
-
-    /// This rank's slice of a global batch's rows (all of them in a job of one).
-    func local<T>(_ rows: [T]) -> [T] {
-        group.isDistributed ? Self.slice(rows, group.rank, group.size) : rows
     }
 
     /// The micro-batches' loss terms summed over the ranks, and the gradients through `reducer`:
@@ -173,7 +168,7 @@ public final class TrainingStep {
         // The discriminators pass gradients through but compute none for their own weights.
         for p in model.discriminatorParameters { p.requiresGrad = false }
         defer { for p in model.discriminatorParameters { p.requiresGrad = true } }
-        let (mine, myLabels, myUnlabeled) = (local(labeled), local(labels), local(unlabeled))
+        let (mine, myLabels, myUnlabeled) = (group.share(labeled), group.share(labels), group.share(unlabeled))
         for part in 0..<microBatches {
             let l = Self.slice(mine, part, microBatches), u = Self.slice(myUnlabeled, part, microBatches)
             guard !l.isEmpty || !u.isEmpty else { continue }
@@ -201,7 +196,7 @@ public final class TrainingStep {
         var terms = Terms()
         generator.zeroGrad()
         generatorReducer?.begin()
-        let (mine, myLabels) = (local(labeled), local(labels))
+        let (mine, myLabels) = (group.share(labeled), group.share(labels))
         for part in 0..<microBatches {
             let l = Self.slice(mine, part, microBatches)
             guard !l.isEmpty else { continue }
